@@ -1,0 +1,127 @@
+"""Fee schedules, chosen in a pack by their `kind`: flat, per unit, or tiered bands.
+
+Every amount is integer cents. A registry maps each kind to its class, so a new kind
+of schedule is one class and one registry entry, and packs refer to it by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+class FeeSchedule:
+    """How much a permit costs for a set of answers."""
+
+    __slots__ = ()
+    kind: ClassVar[str]
+    illustrative: bool
+
+    def amount_cents(self, answers: Mapping[str, Any]) -> int:
+        raise NotImplementedError
+
+    @property
+    def question(self) -> str | None:
+        """The question whose answer the amount depends on, if any."""
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class FlatFee(FeeSchedule):
+    kind: ClassVar[str] = "flat"
+    cents: int
+    illustrative: bool = False
+
+    def amount_cents(self, answers):
+        return self.cents
+
+
+@dataclass(frozen=True, slots=True)
+class PerUnitFee(FeeSchedule):
+    """So much per seat or per square metre, never below a minimum. No answer counts as zero units."""
+
+    kind: ClassVar[str] = "per_unit"
+    unit_question: str
+    unit_cents: int
+    minimum_cents: int = 0
+    illustrative: bool = False
+
+    def amount_cents(self, answers):
+        units = answers.get(self.unit_question) or 0
+        return max(units * self.unit_cents, self.minimum_cents)
+
+    @property
+    def question(self):
+        return self.unit_question
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    up_to: int | None  # inclusive upper bound; None for the last, open-ended band
+    cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class TieredFee(FeeSchedule):
+    """One amount per band of an answer (seats, sales); bands ascend and the last is open-ended."""
+
+    kind: ClassVar[str] = "tiered"
+    band_question: str
+    bands: tuple[Band, ...]
+    illustrative: bool = False
+
+    def amount_cents(self, answers):
+        value = answers.get(self.band_question) or 0
+        for band in self.bands:
+            if band.up_to is None or value <= band.up_to:
+                return band.cents
+        raise AssertionError("validated bands always end open-ended")
+
+    @property
+    def question(self):
+        return self.band_question
+
+
+def _flat(data: Mapping[str, Any]) -> FeeSchedule:
+    return FlatFee(data["amount_cents"], data.get("illustrative", False))
+
+
+def _per_unit(data: Mapping[str, Any]) -> FeeSchedule:
+    return PerUnitFee(
+        data["question"],
+        data["unit_cents"],
+        data.get("minimum_cents", 0),
+        data.get("illustrative", False),
+    )
+
+
+def _tiered(data: Mapping[str, Any]) -> FeeSchedule:
+    bands = tuple(Band(band.get("up_to"), band["amount_cents"]) for band in data["bands"])
+    return TieredFee(data["question"], bands, data.get("illustrative", False))
+
+
+FEE_KINDS = {"flat": _flat, "per_unit": _per_unit, "tiered": _tiered}
+
+
+def compile_fee(data: Mapping[str, Any]) -> FeeSchedule:
+    """Build the schedule a pack describes (already checked against the schema)."""
+    return FEE_KINDS[data["kind"]](data)
+
+
+def band_problems(bands: list[Mapping[str, Any]]) -> list[tuple[int, str]]:
+    """Why a list of tiered bands is unusable: (band index, reason) for each fault."""
+    problems = []
+    previous = None
+    for index, band in enumerate(bands):
+        up_to = band.get("up_to")
+        last = index == len(bands) - 1
+        if up_to is None and not last:
+            problems.append((index, "only the last band may be open-ended (no up_to)"))
+        elif up_to is not None and last:
+            problems.append((index, "the last band must be open-ended: remove its up_to"))
+        if up_to is not None and previous is not None and up_to <= previous:
+            problems.append((index, f"bands must ascend: up_to {up_to} is not above the previous {previous}"))
+        if up_to is not None:
+            previous = up_to
+    return problems

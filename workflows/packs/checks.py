@@ -1,0 +1,535 @@
+"""Cross-reference checks over all packs together, after each passed the JSON Schema.
+
+A pack may refer to its own questions, fields, agencies and permits and to those of
+its ancestors (a Toronto permit may depend on a federal one), never to a sibling's or
+a descendant's. Each check reports the file, the path and a plain reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from typing import TYPE_CHECKING, Any
+
+from workflows.conditions import COMPARISONS, ORDERED_COMPARISONS
+from workflows.fees import band_problems
+from workflows.packs.errors import PackProblem
+from workflows.workflow_templates import WORKFLOW_TEMPLATES
+
+if TYPE_CHECKING:
+    from workflows.packs.loader import ParsedPack
+
+Path = tuple[str | int, ...]
+
+#: Statistics Canada's two-digit province codes, which begin every census-subdivision code.
+SGC_PROVINCE_CODES = {
+    "CA-NL": "10",
+    "CA-PE": "11",
+    "CA-NS": "12",
+    "CA-NB": "13",
+    "CA-QC": "24",
+    "CA-ON": "35",
+    "CA-MB": "46",
+    "CA-SK": "47",
+    "CA-AB": "48",
+    "CA-BC": "59",
+    "CA-YT": "60",
+    "CA-NT": "61",
+    "CA-NU": "62",
+}
+#: Canada Post's first letters of postal codes, by province or territory.
+POSTAL_LETTERS = {
+    "CA-NL": "A",
+    "CA-NS": "B",
+    "CA-PE": "C",
+    "CA-NB": "E",
+    "CA-QC": "GHJ",
+    "CA-ON": "KLMNP",
+    "CA-MB": "R",
+    "CA-SK": "S",
+    "CA-AB": "T",
+    "CA-BC": "V",
+    "CA-NT": "X",
+    "CA-NU": "X",
+    "CA-YT": "Y",
+}
+LEVEL_PARENT = {"federal": None, "provincial": "federal", "municipal": "provincial"}
+CONDITION_KINDS = ("always", "all", "any", "not", "at_least", "permit", "question")
+
+
+@dataclass
+class Scope:
+    """What a pack may refer to: its own declarations and its ancestors'."""
+
+    questions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fields: set[str] = field(default_factory=set)
+    agencies: set[str] = field(default_factory=set)
+    permits: set[str] = field(default_factory=set)
+
+    def extended(self) -> Scope:
+        return Scope(dict(self.questions), set(self.fields), set(self.agencies), set(self.permits))
+
+
+def parents_first(packs: Iterable[ParsedPack]) -> list[ParsedPack]:
+    order = {"federal": 0, "provincial": 1, "municipal": 2}
+    return sorted(packs, key=lambda p: order[p.data["jurisdiction"]["level"]])
+
+
+def check_packs(packs: Sequence[ParsedPack]) -> list[PackProblem]:
+    problems: list[PackProblem] = []
+    by_code = _check_jurisdictions(packs, problems)
+    _check_postal_prefixes(packs, problems)
+    _check_global_codes(packs, problems)
+    scopes: dict[str, Scope] = {}
+    for pack in parents_first(by_code.values()):
+        parent = pack.data["jurisdiction"].get("parent")
+        if parent is not None and parent not in scopes:
+            continue  # the parent's own problem is already reported
+        scope = scopes[parent].extended() if parent else Scope()
+        _check_pack(pack, scope, problems)
+        scopes[pack.code] = scope
+    return problems
+
+
+def _check_jurisdictions(packs: Sequence[ParsedPack], problems: list[PackProblem]) -> dict[str, ParsedPack]:
+    by_code: dict[str, ParsedPack] = {}
+    for pack in packs:
+        if pack.code in by_code:
+            problems.append(
+                pack.problem(
+                    ("jurisdiction", "code"),
+                    f"jurisdiction {pack.code} is already defined in {by_code[pack.code].source.filename}",
+                )
+            )
+        else:
+            by_code[pack.code] = pack
+    for pack in by_code.values():
+        raw = pack.data["jurisdiction"]
+        code, level, parent = raw["code"], raw["level"], raw.get("parent")
+        expected_form = {
+            "federal": code == "CA",
+            "provincial": code.startswith("CA-"),
+            "municipal": code.isdigit(),
+        }[level]
+        if not expected_form:
+            problems.append(
+                pack.problem(
+                    ("jurisdiction", "code"),
+                    {
+                        "federal": "the federal jurisdiction's code is CA",
+                        "provincial": "a province's code is its ISO 3166-2 code, such as CA-ON",
+                        "municipal": "a municipality's code is its 7-digit census-subdivision code, such as 3520005",
+                    }[level],
+                )
+            )
+            continue
+        if level == "federal":
+            if parent is not None:
+                problems.append(
+                    pack.problem(("jurisdiction", "parent"), "the federal jurisdiction has no parent")
+                )
+            continue
+        if parent is None:
+            problems.append(pack.problem(("jurisdiction",), f"a {level} jurisdiction needs a parent"))
+        elif parent not in by_code:
+            problems.append(
+                pack.problem(
+                    ("jurisdiction", "parent"), f"parent jurisdiction {parent} is not among the loaded packs"
+                )
+            )
+        elif by_code[parent].data["jurisdiction"]["level"] != LEVEL_PARENT[level]:
+            problems.append(
+                pack.problem(
+                    ("jurisdiction", "parent"),
+                    f"the parent of a {level} jurisdiction must be {LEVEL_PARENT[level]}, "
+                    f"but {parent} is {by_code[parent].data['jurisdiction']['level']}",
+                )
+            )
+        elif level == "municipal" and SGC_PROVINCE_CODES.get(parent, code[:2]) != code[:2]:
+            problems.append(
+                pack.problem(
+                    ("jurisdiction", "code"),
+                    f"census subdivision {code} is not in {parent}, whose codes begin "
+                    f"with {SGC_PROVINCE_CODES[parent]}",
+                )
+            )
+        if level == "municipal" and not raw.get("postal_prefixes"):
+            problems.append(
+                pack.problem(
+                    ("jurisdiction",),
+                    "a municipality must list the postal-code prefixes it covers (postal_prefixes)",
+                )
+            )
+        if level != "municipal" and raw.get("postal_prefixes"):
+            problems.append(
+                pack.problem(
+                    ("jurisdiction", "postal_prefixes"), "only municipalities list postal-code prefixes"
+                )
+            )
+    return by_code
+
+
+def _check_postal_prefixes(packs: Sequence[ParsedPack], problems: list[PackProblem]) -> None:
+    """Each postal prefix belongs to one municipality: no prefix may equal or contain another's."""
+    owners: dict[str, ParsedPack] = {}
+    for pack in packs:
+        for prefix in pack.data["jurisdiction"].get("postal_prefixes", ()):
+            owners.setdefault(prefix, pack)
+    for pack in packs:
+        raw = pack.data["jurisdiction"]
+        letters = POSTAL_LETTERS.get(raw.get("parent") or "", "")
+        for index, prefix in enumerate(raw.get("postal_prefixes", ())):
+            path = ("jurisdiction", "postal_prefixes", index)
+            if letters and prefix[0] not in letters:
+                problems.append(
+                    pack.problem(
+                        path,
+                        f"postal codes in {raw['parent']} begin with {' or '.join(letters)}, not {prefix[0]}",
+                    )
+                )
+            for shorter in (prefix[:n] for n in range(1, len(prefix) + 1)):
+                owner = owners.get(shorter)
+                if owner is not None and owner is not pack:
+                    problems.append(
+                        pack.problem(
+                            path,
+                            f"postal prefix {prefix} overlaps {shorter}, already covered by {owner.code}",
+                        )
+                    )
+                    break
+
+
+def _check_global_codes(packs: Sequence[ParsedPack], problems: list[PackProblem]) -> None:
+    """Agency, permit and suggestion codes name one thing across the whole country."""
+    for section in ("agencies", "permits", "suggestions"):
+        seen: dict[str, str] = {}
+        for pack in packs:
+            for index, item in enumerate(pack.data.get(section, ())):
+                code = item["code"]
+                if code in seen:
+                    problems.append(
+                        pack.problem(
+                            (section, index, "code"), f"duplicate code {code}: already used in {seen[code]}"
+                        )
+                    )
+                else:
+                    seen[code] = pack.source.filename
+
+
+def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> None:
+    data = pack.data
+    scope.agencies.update(agency["code"] for agency in data.get("agencies", ()))
+    for index, definition in enumerate(data.get("fields", ())):
+        path = ("fields", index)
+        if definition["id"] in scope.fields:
+            problems.append(
+                pack.problem((*path, "id"), f"field {definition['id']} is already in the catalogue")
+            )
+        scope.fields.add(definition["id"])
+        _check_bounds(pack, path, definition, problems)
+        _check_unique_choices(pack, path, definition, problems)
+    for index, question in enumerate(data.get("questions", ())):
+        path = ("questions", index)
+        if question["id"] in scope.questions:
+            problems.append(
+                pack.problem(
+                    (*path, "id"), f"question {question['id']} is already asked (by this pack or a parent)"
+                )
+            )
+        _check_bounds(pack, path, question, problems)
+        _check_unique_choices(pack, path, question, problems)
+        if "show_if" in question:
+            # Only questions asked before this one: keeps the order of asking well-defined.
+            _check_condition(
+                pack, (*path, "show_if"), question["show_if"], scope, set(), problems, allow_permits=False
+            )
+        scope.questions[question["id"]] = question
+    permits = data.get("permits", ())
+    own_permits = {permit["code"] for permit in permits}
+    visible_permits = scope.permits | own_permits
+    for index, permit in enumerate(permits):
+        path = ("permits", index)
+        if permit["agency"] not in scope.agencies:
+            problems.append(pack.problem((*path, "agency"), f"unknown agency {permit['agency']}"))
+        for f_index, field_id in enumerate(permit.get("fields", ())):
+            if field_id not in scope.fields:
+                problems.append(
+                    pack.problem(
+                        (*path, "fields", f_index),
+                        f"unknown field {field_id}: declare it under fields in this pack or a parent's",
+                    )
+                )
+        if permit["workflow"] not in WORKFLOW_TEMPLATES:
+            problems.append(
+                pack.problem(
+                    (*path, "workflow"),
+                    f"unknown workflow template {permit['workflow']}; "
+                    f"known: {', '.join(sorted(WORKFLOW_TEMPLATES))}",
+                )
+            )
+        for d_index, code in enumerate(permit.get("depends_on", ())):
+            if code == permit["code"]:
+                problems.append(
+                    pack.problem((*path, "depends_on", d_index), "a permit cannot depend on itself")
+                )
+            elif code not in visible_permits:
+                problems.append(
+                    pack.problem((*path, "depends_on", d_index), f"unknown prerequisite permit {code}")
+                )
+        _check_condition(
+            pack,
+            (*path, "applies_if"),
+            permit["applies_if"],
+            scope,
+            visible_permits,
+            problems,
+            allow_permits=True,
+            own_code=permit["code"],
+        )
+        for key in ("fee", "renewal_fee"):
+            if key in permit:
+                _check_fee(pack, (*path, key), permit[key], scope, problems)
+    _check_cycles(pack, permits, "depends_on", lambda p: p.get("depends_on", ()), problems)
+    _check_cycles(pack, permits, "applies_if", lambda p: _permit_refs(p["applies_if"]), problems)
+    scope.permits |= own_permits
+    for index, suggestion in enumerate(data.get("suggestions", ())):
+        _check_condition(
+            pack,
+            ("suggestions", index, "applies_if"),
+            suggestion["applies_if"],
+            scope,
+            scope.permits,
+            problems,
+            allow_permits=True,
+        )
+
+
+def _check_bounds(pack: ParsedPack, path: Path, item: Mapping[str, Any], problems: list[PackProblem]) -> None:
+    if "min" in item and "max" in item and item["min"] > item["max"]:
+        problems.append(pack.problem((*path, "max"), f"max {item['max']} is below min {item['min']}"))
+    if ("min" in item or "max" in item) and item["type"] not in ("number", "money", "integer"):
+        problems.append(pack.problem(path, f"min and max only apply to numbers, not to type {item['type']}"))
+
+
+def _check_unique_choices(
+    pack: ParsedPack, path: Path, item: Mapping[str, Any], problems: list[PackProblem]
+) -> None:
+    seen = set()
+    for index, choice in enumerate(item.get("choices", ())):
+        if choice["value"] in seen:
+            problems.append(
+                pack.problem((*path, "choices", index, "value"), f"duplicate choice {choice['value']}")
+            )
+        seen.add(choice["value"])
+
+
+def _check_condition(
+    pack: ParsedPack,
+    path: Path,
+    condition: Mapping[str, Any],
+    scope: Scope,
+    permits: set[str],
+    problems: list[PackProblem],
+    *,
+    allow_permits: bool,
+    own_code: str | None = None,
+) -> None:
+    kinds = [kind for kind in CONDITION_KINDS if kind in condition]
+    operators = [op for op in COMPARISONS if op in condition]
+    if len(kinds) != 1:
+        found = ", ".join(kinds) or "none"
+        problems.append(
+            pack.problem(
+                path, f"a condition needs exactly one of {', '.join(CONDITION_KINDS)}; found {found}"
+            )
+        )
+        return
+    kind = kinds[0]
+    if kind != "question" and operators:
+        problems.append(pack.problem(path, f"{', '.join(operators)} only goes with question"))
+        return
+    if kind in ("all", "any"):
+        for index, part in enumerate(condition[kind]):
+            _check_condition(
+                pack,
+                (*path, kind, index),
+                part,
+                scope,
+                permits,
+                problems,
+                allow_permits=allow_permits,
+                own_code=own_code,
+            )
+    elif kind == "at_least":
+        parts = condition["at_least"]["of"]
+        if condition["at_least"]["count"] > len(parts):
+            problems.append(
+                pack.problem(
+                    (*path, "at_least", "count"),
+                    f"count {condition['at_least']['count']} is more than the {len(parts)} conditions listed",
+                )
+            )
+        for index, part in enumerate(parts):
+            _check_condition(
+                pack,
+                (*path, "at_least", "of", index),
+                part,
+                scope,
+                permits,
+                problems,
+                allow_permits=allow_permits,
+                own_code=own_code,
+            )
+    elif kind == "not":
+        _check_condition(
+            pack,
+            (*path, "not"),
+            condition["not"],
+            scope,
+            permits,
+            problems,
+            allow_permits=allow_permits,
+            own_code=own_code,
+        )
+    elif kind == "permit":
+        code = condition["permit"]
+        if not allow_permits:
+            problems.append(
+                pack.problem((*path, "permit"), "show_if can only depend on answers, not on permits")
+            )
+        elif code == own_code:
+            problems.append(
+                pack.problem((*path, "permit"), "a permit's rule cannot depend on the permit itself")
+            )
+        elif code not in permits:
+            problems.append(pack.problem((*path, "permit"), f"unknown permit {code}"))
+    elif kind == "question":
+        _check_comparison(pack, path, condition, operators, scope, problems)
+
+
+def _check_comparison(
+    pack: ParsedPack,
+    path: Path,
+    condition: Mapping[str, Any],
+    operators: list[str],
+    scope: Scope,
+    problems: list[PackProblem],
+) -> None:
+    question_id = condition["question"]
+    if len(operators) != 1:
+        problems.append(
+            pack.problem(
+                path,
+                f"question {question_id} needs exactly one comparison "
+                f"({', '.join(COMPARISONS)}); found {', '.join(operators) or 'none'}",
+            )
+        )
+        return
+    op = operators[0]
+    question = scope.questions.get(question_id)
+    if question is None:
+        problems.append(pack.problem((*path, "question"), f"unknown question {question_id}"))
+        return
+    kind = question["type"]
+    values = condition[op] if op == "in" else [condition[op]]
+    if kind == "yes_no":
+        if op not in ("equals", "not_equals") or not isinstance(condition[op], bool):
+            problems.append(
+                pack.problem(
+                    (*path, op),
+                    f"question {question_id} is yes/no: compare it with equals: true or equals: false",
+                )
+            )
+    elif kind == "choice":
+        valid = {choice["value"] for choice in question["choices"]}
+        if op in ORDERED_COMPARISONS:
+            problems.append(
+                pack.problem((*path, op), f"question {question_id} is a choice: use equals, not_equals or in")
+            )
+        for value in values:
+            if value not in valid:
+                problems.append(
+                    pack.problem(
+                        (*path, op),
+                        f"{value!r} is not a choice of question {question_id}; "
+                        f"choices: {', '.join(sorted(valid))}",
+                    )
+                )
+    elif any(isinstance(value, bool) or not isinstance(value, int) for value in values):
+        unit = " (money is in cents)" if kind == "money" else ""
+        problems.append(
+            pack.problem(
+                (*path, op), f"question {question_id} is a {kind}: compare it with whole numbers{unit}"
+            )
+        )
+
+
+def _check_fee(
+    pack: ParsedPack, path: Path, fee: Mapping[str, Any], scope: Scope, problems: list[PackProblem]
+) -> None:
+    if "question" in fee:
+        question = scope.questions.get(fee["question"])
+        if question is None:
+            problems.append(pack.problem((*path, "question"), f"unknown question {fee['question']}"))
+        elif question["type"] not in ("number", "money"):
+            problems.append(
+                pack.problem(
+                    (*path, "question"),
+                    f"a {fee['kind']} fee needs a number or money "
+                    f"question, and {fee['question']} is {question['type']}",
+                )
+            )
+        elif fee["kind"] == "per_unit" and question["type"] == "money":
+            problems.append(
+                pack.problem(
+                    (*path, "question"), "a per_unit fee counts units (seats, square metres), not money"
+                )
+            )
+    for index, reason in band_problems(fee.get("bands", [])):
+        problems.append(pack.problem((*path, "bands", index), reason))
+
+
+def _permit_refs(condition: Mapping[str, Any]) -> set[str]:
+    if "permit" in condition:
+        return {condition["permit"]}
+    parts = condition.get("all") or condition.get("any") or condition.get("at_least", {}).get("of") or []
+    if "not" in condition:
+        parts = [condition["not"]]
+    return set().union(*(_permit_refs(part) for part in parts)) if parts else set()
+
+
+def _check_cycles(
+    pack: ParsedPack, permits: Sequence[Mapping[str, Any]], key: str, edges, problems: list[PackProblem]
+) -> None:
+    own = {permit["code"]: index for index, permit in enumerate(permits)}
+    graph = {
+        permit["code"]: {code for code in edges(permit) if code in own and code != permit["code"]}
+        for permit in permits
+    }
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as error:
+        cycle = error.args[1]
+        what = "prerequisites" if key == "depends_on" else "rules (applies_if permit references)"
+        problems.append(
+            pack.problem(("permits", own[cycle[0]], key), f"cyclic {what}: {' -> '.join(reversed(cycle))}")
+        )
+
+
+def rule_order(permits: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Permits ordered so that each comes after the permits its rule reads (checked acyclic)."""
+    by_code = {permit["code"]: permit for permit in permits}
+    declared = {code: index for index, code in enumerate(by_code)}
+    placed: dict[str, None] = {}
+
+    def place(permit: Mapping[str, Any]) -> None:
+        if permit["code"] in placed:
+            return
+        for code in sorted(_permit_refs(permit["applies_if"]) & by_code.keys(), key=declared.__getitem__):
+            place(by_code[code])
+        placed[permit["code"]] = None
+
+    for permit in permits:
+        place(permit)
+    return [by_code[code] for code in placed]

@@ -1,0 +1,308 @@
+"""Validating and loading permit packs, all together and all-or-nothing.
+
+Three passes: each file is parsed (YAML, duplicate keys) and checked against the JSON
+Schema; then every cross-reference is checked over all packs at once (`checks.py`);
+only when nothing at all is wrong are the packs compiled into a new PackSet. A caller
+therefore either gets a complete, consistent PackSet or a PackError listing every
+fault with its file, path and line: never a half-loaded set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from workflows.conditions import compile_condition
+from workflows.fees import compile_fee
+from workflows.packs.checks import check_packs, parents_first, rule_order
+from workflows.packs.errors import PackError, PackProblem, format_path
+from workflows.packs.model import (
+    Agency,
+    Chain,
+    Choice,
+    FieldDefinition,
+    Jurisdiction,
+    Pack,
+    PackSet,
+    Permit,
+    Question,
+    Suggestion,
+)
+from workflows.packs.yaml_source import ParsedYaml, YamlFault, parse_yaml
+from workflows.text import Text
+
+PACK_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class PackSource:
+    """A pack's YAML text and the name to report problems under."""
+
+    filename: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPack:
+    source: PackSource
+    yaml: ParsedYaml
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.yaml.data
+
+    @property
+    def code(self) -> str:
+        return self.data["jurisdiction"]["code"]
+
+    def problem(self, path: Sequence[str | int], reason: str) -> PackProblem:
+        return PackProblem(self.source.filename, format_path(path), reason, self.yaml.line_of(path))
+
+
+def read_pack_sources(paths: Iterable[Path]) -> list[PackSource]:
+    """Read pack files, and every *.yaml / *.yml in the directories among `paths`."""
+    sources = []
+    for path in paths:
+        files = sorted(p for p in path.iterdir() if p.suffix in PACK_SUFFIXES) if path.is_dir() else [path]
+        sources.extend(PackSource(file.name, file.read_text(encoding="utf-8")) for file in files)
+    return sources
+
+
+def read_pack_directory(path: Path) -> list[PackSource]:
+    return read_pack_sources([path])
+
+
+def bundled_pack_directory() -> Path:
+    """The demo packs shipped with Guichet (federal, Ontario, Toronto, BC, Vancouver)."""
+    return Path(str(resources.files("workflows") / "bundled_packs"))
+
+
+@cache
+def _schema_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads((resources.files("workflows.packs") / "pack.schema.json").read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+def parse_pack(source: PackSource) -> tuple[ParsedPack | None, list[PackProblem]]:
+    """Parse one file and check it against the schema."""
+    try:
+        parsed = parse_yaml(source.text)
+    except YamlFault as fault:
+        return None, [PackProblem(source.filename, format_path(fault.path), fault.reason, fault.line)]
+    if not isinstance(parsed.data, dict):
+        return None, [
+            PackProblem(
+                source.filename,
+                format_path(()),
+                "a pack must be a YAML mapping with format, jurisdiction, ...",
+                1,
+            )
+        ]
+    pack = ParsedPack(source, parsed)
+    errors = sorted(
+        _schema_validator().iter_errors(parsed.data), key=lambda e: list(map(str, e.absolute_path))
+    )
+    return pack, [pack.problem(list(error.absolute_path), plain_reason(error)) for error in errors]
+
+
+def plain_reason(error: jsonschema.ValidationError) -> str:
+    """Say a schema violation in words a pack author understands."""
+    validator, value = error.validator, error.validator_value
+    if validator == "required":
+        missing = [key for key in value if key not in error.instance]
+        if missing and missing[0] in ("en", "fr"):
+            return f"missing {'French' if missing[0] == 'fr' else 'English'} text (key '{missing[0]}')"
+        return "missing required key " + ", ".join(f"'{key}'" for key in missing)
+    if validator == "additionalProperties":
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(str(key) for key in error.instance if key not in allowed)
+        return (
+            "unknown key "
+            + ", ".join(f"'{key}'" for key in extra)
+            + (f"; allowed keys: {', '.join(sorted(allowed))}" if allowed else "")
+        )
+    if validator == "pattern":
+        if value == "\\S":
+            return "must not be empty"
+        return f"{error.instance!r} is not in the expected form ({error.schema.get('description') or value})"
+    if validator == "enum":
+        return f"{error.instance!r} is not one of: {', '.join(map(str, value))}"
+    if validator == "const":
+        return f"must be {value!r}"
+    if validator == "type":
+        expected = " or ".join(value) if isinstance(value, list) else value
+        return f"must be of type {expected}, not {type(error.instance).__name__} ({error.instance!r})"
+    if validator in ("minimum", "maximum"):
+        return f"{error.instance} is {'below the minimum' if validator == 'minimum' else 'above the maximum'} {value}"
+    if validator == "minItems":
+        return f"needs at least {value} item{'s' if value != 1 else ''}"
+    if validator == "uniqueItems":
+        return "lists the same item more than once"
+    if validator == "minProperties":
+        return "must not be empty"
+    if validator == "not" and error.schema.get("not", {}).get("required") == ["choices"]:
+        return "'choices' is only allowed on questions and fields of type choice"
+    return error.message
+
+
+def load_pack_set(sources: Sequence[PackSource]) -> PackSet:
+    """Validate every pack together and compile them, or raise PackError listing every problem."""
+    parsed_packs: list[ParsedPack] = []
+    problems: list[PackProblem] = []
+    for source in sources:
+        parsed, file_problems = parse_pack(source)
+        problems.extend(file_problems)
+        if parsed is not None and not file_problems:
+            parsed_packs.append(parsed)
+    if problems:
+        raise PackError(problems)
+    if not parsed_packs:
+        raise PackError([PackProblem("(no files)", format_path(()), "no pack files were given")])
+    problems = check_packs(parsed_packs)
+    if problems:
+        raise PackError(problems)
+    return _compile(parsed_packs)
+
+
+def _text(data: dict[str, str] | None) -> Text | None:
+    return Text.from_data(data) if data is not None else None
+
+
+def _choices(data: list[dict[str, Any]] | None) -> tuple[Choice, ...]:
+    return tuple(Choice(choice["value"], Text.from_data(choice["label"])) for choice in data or ())
+
+
+def _compile(parsed_packs: list[ParsedPack]) -> PackSet:
+    packs: dict[str, Pack] = {}
+    agencies: dict[str, Agency] = {}
+    permits: dict[str, Permit] = {}
+    for parsed in parents_first(parsed_packs):
+        pack = _compile_pack(parsed, agencies)
+        packs[pack.jurisdiction.code] = pack
+        permits.update((permit.code, permit) for permit in pack.permits)
+    chains = {
+        code: _chain(pack, packs) for code, pack in packs.items() if pack.jurisdiction.level == "municipal"
+    }
+    return PackSet(packs=packs, chains=chains, agencies=agencies, permits=permits)
+
+
+def _compile_pack(parsed: ParsedPack, agencies: dict[str, Agency]) -> Pack:
+    data = parsed.data
+    raw = data["jurisdiction"]
+    jurisdiction = Jurisdiction(
+        raw["code"],
+        raw["level"],
+        Text.from_data(raw["name"]),
+        raw.get("parent"),
+        tuple(raw.get("postal_prefixes", ())),
+    )
+    own_agencies = tuple(
+        Agency(a["code"], Text.from_data(a["name"]), a["gl_account"], jurisdiction.code, a.get("url"))
+        for a in data.get("agencies", ())
+    )
+    agencies.update((agency.code, agency) for agency in own_agencies)
+    questions = tuple(
+        Question(
+            q["id"],
+            q["type"],
+            Text.from_data(q["text"]),
+            jurisdiction.code,
+            help=_text(q.get("help")),
+            unit=_text(q.get("unit")),
+            minimum=q.get("min"),
+            maximum=q.get("max"),
+            choices=_choices(q.get("choices")),
+            show_if=compile_condition(q["show_if"]) if "show_if" in q else None,
+            show_if_data=q.get("show_if"),
+        )
+        for q in data.get("questions", ())
+    )
+    fields = tuple(
+        FieldDefinition(
+            f["id"],
+            f["type"],
+            Text.from_data(f["label"]),
+            jurisdiction.code,
+            help=_text(f.get("help")),
+            max_length=f.get("max_length"),
+            minimum=f.get("min"),
+            maximum=f.get("max"),
+            personal=f.get("personal", False),
+            choices=_choices(f.get("choices")),
+        )
+        for f in data.get("fields", ())
+    )
+    permits = tuple(
+        Permit(
+            code=p["code"],
+            name=Text.from_data(p["name"]),
+            description=Text.from_data(p["description"]),
+            agency=agencies[p["agency"]],
+            jurisdiction=jurisdiction,
+            applies_if=compile_condition(p["applies_if"]),
+            fee=compile_fee(p["fee"]),
+            processing_days=p["processing_days"],
+            workflow=p["workflow"],
+            refundable=p["refundable"],
+            fields=tuple(p.get("fields", ())),
+            depends_on=tuple(p.get("depends_on", ())),
+            renewal_fee=compile_fee(p["renewal_fee"]) if "renewal_fee" in p else None,
+            validity_months=p.get("validity_months"),
+            url=p.get("url"),
+        )
+        for p in rule_order(data.get("permits", ()))
+    )
+    suggestions = tuple(
+        Suggestion(
+            s["code"],
+            s["kind"],
+            Text.from_data(s["name"]),
+            Text.from_data(s["description"]),
+            compile_condition(s["applies_if"]),
+            jurisdiction,
+            provider=_text(s.get("provider")),
+            url=s.get("url"),
+        )
+        for s in data.get("suggestions", ())
+    )
+    return Pack(
+        jurisdiction,
+        own_agencies,
+        questions,
+        fields,
+        permits,
+        suggestions,
+        parsed.source.filename,
+        parsed.source.sha256,
+    )
+
+
+def _chain(municipal: Pack, packs: dict[str, Pack]) -> Chain:
+    lineage = [municipal]
+    while lineage[-1].jurisdiction.parent:
+        lineage.append(packs[lineage[-1].jurisdiction.parent])
+    lineage.reverse()  # federal, provincial, municipal
+    questions = tuple(q for pack in lineage for q in pack.questions)
+    permits = tuple(p for pack in lineage for p in pack.permits)
+    return Chain(
+        municipality=municipal.jurisdiction,
+        jurisdictions=tuple(pack.jurisdiction for pack in lineage),
+        questions=questions,
+        questions_by_id={q.id: q for q in questions},
+        permits=permits,
+        permit_rank={p.code: rank for rank, p in enumerate(permits)},
+        suggestions=tuple(s for pack in lineage for s in pack.suggestions),
+        fields={f.id: f for pack in lineage for f in pack.fields},
+    )
