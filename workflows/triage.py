@@ -214,7 +214,7 @@ def evaluate(chain: Chain, answers: Mapping[str, Any]) -> TriageResult:
                 permit,
                 permit.fee.amount_cents(answers),
                 prerequisites,
-                _reasons(chain, answers, facts),
+                _reasons(chain, answers, facts, applied),
                 ready[code],
             )
         )
@@ -222,7 +222,7 @@ def evaluate(chain: Chain, answers: Mapping[str, Any]) -> TriageResult:
     for suggestion in chain.suggestions:
         holds, facts = suggestion.applies_if.evaluate(answers, applied)
         if holds:
-            suggestions.append(SuggestionOutcome(suggestion, _reasons(chain, answers, facts)))
+            suggestions.append(SuggestionOutcome(suggestion, _reasons(chain, answers, facts, applied)))
     return TriageResult(
         municipality=chain.municipality,
         answers=answers,
@@ -253,9 +253,12 @@ def _prerequisites_first(matched: Mapping[str, tuple[Permit, Any]], rank: Mappin
     return order
 
 
-def _reasons(chain: Chain, answers: Mapping[str, Any], facts: tuple[Fact, ...]) -> tuple[Reason, ...]:
-    """One reason per distinct fact, skipping questions left unanswered (they explain nothing)."""
-    seen = dict.fromkeys(fact for fact in facts if fact[0] == "permit" or fact[1] in answers)
+def _reasons(
+    chain: Chain, answers: Mapping[str, Any], facts: tuple[Fact, ...], applied: set[str]
+) -> tuple[Reason, ...]:
+    """One reason per distinct fact, skipping questions left unanswered and permits that do
+    not apply (a `not: {permit: X}` rule rests on X, but "you need X" would be false)."""
+    seen = dict.fromkeys(fact for fact in facts if fact[1] in (applied if fact[0] == "permit" else answers))
     return tuple(Reason(fact, chain, answers) for fact in seen)
 
 
@@ -288,4 +291,7 @@ def answer_problem(question: Question, value: Any) -> Text | None:
 
 
 def _bound(question: Question, value: int) -> Text:
-    return Text(display_answer(question, value, "en"), display_answer(question, value, "fr"))
+    """A bound as the applicant typed it: dollars for money, a plain number otherwise."""
+    if question.type == "money":
+        return Text(format_cents(value, "en"), format_cents(value, "fr"))
+    return Text(format_decimal(value, locale="en_CA"), format_decimal(value, locale="fr_CA"))

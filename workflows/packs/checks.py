@@ -8,7 +8,7 @@ a descendant's. Each check reports the file, the path and a plain reason.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from graphlib import CycleError, TopologicalSorter
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,8 @@ class Scope:
     fields: set[str] = field(default_factory=set)
     agencies: set[str] = field(default_factory=set)
     permits: set[str] = field(default_factory=set)
+    #: While checking a show_if: this question and those after it, which it may not read.
+    asked_later: set[str] = field(default_factory=set)
 
     def extended(self) -> Scope:
         return Scope(dict(self.questions), set(self.fields), set(self.agencies), set(self.permits))
@@ -83,10 +85,15 @@ def check_packs(packs: Sequence[ParsedPack]) -> list[PackProblem]:
     _check_global_codes(packs, problems)
     scopes: dict[str, Scope] = {}
     for pack in parents_first(by_code.values()):
-        parent = pack.data["jurisdiction"].get("parent")
-        if parent is not None and parent not in scopes:
-            continue  # the parent's own problem is already reported
-        scope = scopes[parent].extended() if parent else Scope()
+        raw = pack.data["jurisdiction"]
+        parent, parent_level = raw.get("parent"), LEVEL_PARENT[raw["level"]]
+        if parent_level is not None and (
+            parent not in scopes or by_code[parent].data["jurisdiction"]["level"] != parent_level
+        ):
+            # A missing or wrong parent is already reported; judging this pack's references
+            # against the wrong ancestors would only add misleading problems.
+            continue
+        scope = scopes[parent].extended() if parent_level else Scope()
         _check_pack(pack, scope, problems)
         scopes[pack.code] = scope
     return problems
@@ -119,7 +126,8 @@ def _check_jurisdictions(packs: Sequence[ParsedPack], problems: list[PackProblem
                     {
                         "federal": "the federal jurisdiction's code is CA",
                         "provincial": "a province's code is its ISO 3166-2 code, such as CA-ON",
-                        "municipal": "a municipality's code is its 7-digit census-subdivision code, such as 3520005",
+                        "municipal": "a municipality's code is its 7-digit census-subdivision code, "
+                        "such as 3520005",
                     }[level],
                 )
             )
@@ -229,7 +237,8 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
         scope.fields.add(definition["id"])
         _check_bounds(pack, path, definition, problems)
         _check_unique_choices(pack, path, definition, problems)
-    for index, question in enumerate(data.get("questions", ())):
+    questions = data.get("questions", ())
+    for index, question in enumerate(questions):
         path = ("questions", index)
         if question["id"] in scope.questions:
             problems.append(
@@ -241,8 +250,9 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
         _check_unique_choices(pack, path, question, problems)
         if "show_if" in question:
             # Only questions asked before this one: keeps the order of asking well-defined.
+            earlier = replace(scope, asked_later={q["id"] for q in questions[index:]})
             _check_condition(
-                pack, (*path, "show_if"), question["show_if"], scope, set(), problems, allow_permits=False
+                pack, (*path, "show_if"), question["show_if"], earlier, set(), problems, allow_permits=False
             )
         scope.questions[question["id"]] = question
     permits = data.get("permits", ())
@@ -337,6 +347,11 @@ def _check_condition(
 ) -> None:
     kinds = [kind for kind in CONDITION_KINDS if kind in condition]
     operators = [op for op in COMPARISONS if op in condition]
+    if not kinds and operators:
+        problems.append(
+            pack.problem(path, f"{operators[0]} needs the question it compares: add question: <id>")
+        )
+        return
     if len(kinds) != 1:
         found = ", ".join(kinds) or "none"
         problems.append(
@@ -429,7 +444,13 @@ def _check_comparison(
     op = operators[0]
     question = scope.questions.get(question_id)
     if question is None:
-        problems.append(pack.problem((*path, "question"), f"unknown question {question_id}"))
+        reason = f"unknown question {question_id}"
+        if question_id in scope.asked_later:
+            reason = (
+                f"question {question_id} is not asked before this one: show_if can only read "
+                "questions asked earlier (above it in this pack, or in a parent's pack)"
+            )
+        problems.append(pack.problem((*path, "question"), reason))
         return
     kind = question["type"]
     values = condition[op] if op == "in" else [condition[op]]
@@ -473,11 +494,12 @@ def _check_fee(
         if question is None:
             problems.append(pack.problem((*path, "question"), f"unknown question {fee['question']}"))
         elif question["type"] not in ("number", "money"):
+            wanted = "number" if fee["kind"] == "per_unit" else "number or money"
             problems.append(
                 pack.problem(
                     (*path, "question"),
-                    f"a {fee['kind']} fee needs a number or money "
-                    f"question, and {fee['question']} is {question['type']}",
+                    f"a {fee['kind']} fee needs a {wanted} question, "
+                    f"and {fee['question']} is {question['type']}",
                 )
             )
         elif fee["kind"] == "per_unit" and question["type"] == "money":

@@ -117,6 +117,15 @@ def parse_pack(source: PackSource) -> tuple[ParsedPack | None, list[PackProblem]
     return pack, [pack.problem(list(error.absolute_path), plain_reason(error)) for error in errors]
 
 
+#: The schema's patterns that have no description, said in words.
+PATTERN_WORDS = {
+    "^(CA|CA-[A-Z]{2}|[0-9]{7})$": "CA, a province such as CA-ON, or a 7-digit census-subdivision code",
+    "^[ABCEGHJ-NPRSTVXY]([0-9][A-Z]?)?$": "a postal-code prefix in capitals, such as M, M5 or M5V",
+    "^[A-Z0-9][A-Z0-9-]{1,39}$": "capital letters, digits and dashes, such as GL-4100",
+    "^https://\\S+$": "a web address beginning with https://",
+}
+
+
 def plain_reason(error: jsonschema.ValidationError) -> str:
     """Say a schema violation in words a pack author understands."""
     validator, value = error.validator, error.validator_value
@@ -136,16 +145,23 @@ def plain_reason(error: jsonschema.ValidationError) -> str:
     if validator == "pattern":
         if value == "\\S":
             return "must not be empty"
-        return f"{error.instance!r} is not in the expected form ({error.schema.get('description') or value})"
+        expected = error.schema.get("description") or PATTERN_WORDS.get(value, value)
+        return f"{error.instance!r} is not in the expected form ({expected})"
     if validator == "enum":
         return f"{error.instance!r} is not one of: {', '.join(map(str, value))}"
     if validator == "const":
-        return f"must be {value!r}"
+        return f"must be {json.dumps(value)}"
     if validator == "type":
         expected = " or ".join(value) if isinstance(value, list) else value
-        return f"must be of type {expected}, not {type(error.instance).__name__} ({error.instance!r})"
+        reason = f"must be of type {expected}, not {type(error.instance).__name__} ({error.instance!r})"
+        if str(error.absolute_path[-1] if error.absolute_path else "").endswith("_cents"):
+            reason += "; money is written in whole cents ($12.50 is 1250)"
+        elif value == "string" and type(error.instance) in (int, float, bool):
+            reason += "; to write it as text, put it in quotes"
+        return reason
     if validator in ("minimum", "maximum"):
-        return f"{error.instance} is {'below the minimum' if validator == 'minimum' else 'above the maximum'} {value}"
+        bound = "below the minimum" if validator == "minimum" else "above the maximum"
+        return f"{error.instance} is {bound} {value}"
     if validator == "minItems":
         return f"needs at least {value} item{'s' if value != 1 else ''}"
     if validator == "uniqueItems":

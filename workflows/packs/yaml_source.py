@@ -1,4 +1,4 @@
-"""Reading pack YAML safely, keeping the line of every node for error messages.
+"""Reading pack YAML safely, and finding the line of any node for error messages.
 
 PyYAML silently keeps the last of two equal keys; a pack author who writes a
 permit's `fee` twice deserves to hear about it, so duplicates are reported here.
@@ -7,7 +7,6 @@ permit's `fee` twice deserves to hear about it, so duplicates are reported here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -21,10 +20,29 @@ class YamlFault(Exception):
         self.path, self.line, self.reason = path, line, reason
 
 
-@dataclass(frozen=True, slots=True)
+_NOT_COMPOSED = object()
+
+
 class ParsedYaml:
-    data: Any
-    root: yaml.Node | None
+    """A parsed document: its data, and the node tree that gives a fault its line.
+
+    The tree is not kept after parsing: thousands of packs load together, and their trees
+    (a node and two marks per value) would cost many times the memory of the data and slow
+    every garbage collection during the load. Only a pack with a fault needs lines, so
+    `root` composes the text again the first time it is asked for.
+    """
+
+    __slots__ = ("_root", "data", "text")
+
+    def __init__(self, data: Any, text: str):
+        self.data, self.text = data, text
+        self._root: Any = _NOT_COMPOSED
+
+    @property
+    def root(self) -> yaml.Node | None:
+        if self._root is _NOT_COMPOSED:
+            self._root = _compose(self.text)
+        return self._root
 
     def line_of(self, path: Sequence[PathPart]) -> int | None:
         """The 1-based line where the node at `path` starts, or its nearest parent's."""
@@ -43,10 +61,22 @@ class ParsedYaml:
         return line
 
 
+#: libyaml's parser when PyYAML has it (it builds the same nodes, about ten times faster).
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=FAST_LOADER)
+    except yaml.YAMLError:
+        # Faults are reported in the pure-Python parser's words and lines, the same on every install.
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def parse_yaml(text: str) -> ParsedYaml:
     """Parse one YAML document; raise YamlFault for syntax errors and duplicate keys."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
@@ -61,7 +91,7 @@ def parse_yaml(text: str) -> ParsedYaml:
         raise YamlFault((), mark.line + 1 if mark else None, f"not valid YAML: {error}") from None
     finally:
         loader.dispose()
-    return ParsedYaml(data, root)
+    return ParsedYaml(data, text)
 
 
 def _reject_duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...]) -> None:

@@ -1,0 +1,51 @@
+# Guichet's two commands: `make run` serves the app, `make test` runs every test.
+# Both work on a fresh machine with only Python 3.11+: they build .venv themselves.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test lint format bench translations extract-messages clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit("Guichet needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+translations: $(VENV)/.installed-run
+	$(BIN)/pybabel compile --statistics -d app/translations 2>&1 | grep -v '^compiling' || true
+
+run: $(VENV)/.installed-run translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask packs load
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: $(VENV)/.installed-test translations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.installed-run
+	$(BIN)/python bench/triage.py
+
+# After changing user-facing text: refresh the French catalogue, then translate the new entries.
+extract-messages: $(VENV)/.installed-run
+	$(BIN)/pybabel extract --no-location -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot app
+	$(BIN)/pybabel update --no-fuzzy-matching -i app/translations/messages.pot -d app/translations
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,38 @@
+"""Guichet's web layer: pages for entrepreneurs and a JSON API, over the engine in `workflows`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from app.config import from_environment
+from app.db import Database
+from app.i18n import init_i18n
+from app.packs import EngineCache
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(from_environment(Path(app.instance_path)))
+    if test_config:
+        app.config.from_mapping(test_config)
+    Database(app)
+    csrf.init_app(app)
+    init_i18n(app)
+    app.extensions["guichet.engine_cache"] = EngineCache()
+
+    from app import cli, health, pages
+    from app.api import api
+    from app.triage import triage
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(triage)
+    app.register_blueprint(api)
+    csrf.exempt(api)  # the API takes JSON from integrators, never a browser form
+    cli.register(app)
+    return app

@@ -1,0 +1,131 @@
+"""Command-line tools: `flask db`, `flask packs`, `flask triage`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from app.db import database
+from app.packs import triage_engine
+from workflows import migrate
+from workflows.pack_store import active_versions, publish_packs, validate_with_active
+from workflows.packs import PackError
+from workflows.packs.loader import bundled_pack_directory, read_pack_sources
+from workflows.triage import TriageError, format_cents
+
+db_group = click.Group("db", help="Apply the Alembic migrations: the only way the schema is made.")
+packs_group = click.Group("packs", help="Validate, load and list permit packs.")
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    migrate.upgrade(database().engine, revision)
+    click.echo(f"Database at {revision}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION ("base" removes every table)."""
+    migrate.downgrade(database().engine, revision)
+    click.echo(f"Database at {revision}.")
+
+
+def _sources(paths: tuple[Path, ...]):
+    return read_pack_sources(paths or (bundled_pack_directory(),))
+
+
+def _report(error: PackError) -> None:
+    click.echo(f"Rejected: {len(error.problems)} problem(s); nothing was loaded.", err=True)
+    for problem in error.problems:
+        click.echo(f"  {problem}", err=True)
+
+
+PATHS = click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+
+
+@packs_group.command("validate")
+@PATHS
+def packs_validate(paths: tuple[Path, ...]) -> None:
+    """Check pack files (default: the bundled packs) together with the packs in force."""
+    with database().sessions() as session:
+        try:
+            pack_set = validate_with_active(session, _sources(paths))
+        except PackError as error:
+            _report(error)
+            raise SystemExit(1) from None
+    permits = sum(len(pack.permits) for pack in pack_set.packs.values())
+    click.echo(f"Valid: {len(pack_set.packs)} pack(s), {permits} permit(s).")
+
+
+@packs_group.command("load")
+@PATHS
+def packs_load(paths: tuple[Path, ...]) -> None:
+    """Validate and publish pack files (default: the bundled packs), all or nothing."""
+    with database().sessions() as session, session.begin():
+        try:
+            published = publish_packs(session, _sources(paths))
+        except PackError as error:
+            _report(error)
+            raise SystemExit(1) from None
+    for pack in published:
+        state = f"published as version {pack.version}" if pack.changed else f"unchanged (version {pack.version})"
+        click.echo(f"{pack.jurisdiction_code}: {state}")
+
+
+@packs_group.command("list")
+def packs_list() -> None:
+    """The packs in force."""
+    with database().sessions() as session:
+        versions = active_versions(session)
+    if not versions:
+        click.echo("No pack loaded. Run: flask packs load")
+        return
+    for version in versions:
+        click.echo(f"{version.jurisdiction_code:<8} v{version.version:<3} {version.filename:<28} "
+                   f"published {version.published_at:%Y-%m-%d %H:%M} UTC")
+
+
+@click.command("triage")
+@click.option("--jurisdiction", required=True, help="The municipality's code, e.g. 3520005.")
+@click.option("--answers", "answers_file", required=True, type=click.File("r", encoding="utf-8"),
+              help="A JSON file of question id to answer.")
+@click.option("--lang", type=click.Choice(["en", "fr"]), default="en")
+def triage_command(jurisdiction: str, answers_file, lang: str) -> None:
+    """Print the permits, reasons and fees for a set of answers."""
+    try:
+        answers = json.load(answers_file)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not valid JSON: {error}", param_hint="--answers") from None
+    if not isinstance(answers, dict):
+        raise click.BadParameter("must hold a JSON object of question id to answer", param_hint="--answers")
+    try:
+        result = triage_engine().triage(jurisdiction, answers)
+    except TriageError as error:
+        for problem in error.errors:
+            click.echo(f"{problem.field}: {problem.message.in_(lang)}", err=True)
+        raise SystemExit(1) from None
+    for index, outcome in enumerate(result.permits, 1):
+        permit = outcome.permit
+        estimate = " (estimate)" if permit.fee.illustrative else ""
+        click.echo(f"{index:>2}. [{permit.level}] {permit.name.in_(lang)} ({permit.code}) — "
+                   f"{permit.agency.name.in_(lang)} — {format_cents(outcome.fee_cents, lang)}{estimate}")
+        if outcome.depends_on:
+            click.echo(f"      after: {', '.join(outcome.depends_on)}")
+        for reason in outcome.reason_texts(lang):
+            click.echo(f"      - {reason}")
+    for outcome in result.suggestions:
+        click.echo(f" * {outcome.suggestion.name.in_(lang)}: {outcome.suggestion.description.in_(lang)}")
+    click.echo(f"Total: {format_cents(result.total_fee_cents, lang)}; "
+               f"estimated time to open: {result.estimated_days} days")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(packs_group)
+    app.cli.add_command(triage_command)

@@ -1,0 +1,36 @@
+"""Configuration from the environment, with safe defaults for a developer's machine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: Path) -> dict[str, object]:
+    """Settings read from the environment. Nothing secret has a default in code."""
+    https = _truthy(os.environ.get("GUICHET_HTTPS"))
+    return {
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'guichet.sqlite'}",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance_path),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "PACKS_REFRESH_SECONDS": float(os.environ.get("GUICHET_PACKS_REFRESH_SECONDS", "10")),
+    }
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A random key kept in the instance folder (never in the repository) when SECRET_KEY is unset."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()

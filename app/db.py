@@ -1,0 +1,38 @@
+"""One SQLAlchemy session per request (or CLI command), closed when it ends."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflows.db import make_engine
+
+
+class Database:
+    def __init__(self, app: Flask):
+        self.engine: Engine = make_engine(app.config["DATABASE_URL"], pool_pre_ping=True)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        app.extensions["guichet.db"] = self
+        app.teardown_appcontext(_close_session)
+
+    def bind_to(self, connection: Connection) -> None:
+        """Tests: run every session inside one outer transaction that the test rolls back."""
+        self.sessions = sessionmaker(bind=connection, expire_on_commit=False,
+                                     join_transaction_mode="create_savepoint")
+
+
+def database() -> Database:
+    return current_app.extensions["guichet.db"]
+
+
+def db_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = database().sessions()
+    return g.db_session
+
+
+def _close_session(_exception: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,108 @@
+"""Fixtures shared by the database and web tests.
+
+Database tests run on SQLite always and on PostgreSQL when TEST_DATABASE_URL names a
+server; under CI=true PostgreSQL is required and its absence fails the run. Each
+backend gets a fresh database, migrated with Alembic and loaded with the bundled packs
+once per session; each test then runs inside a transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from app import create_app
+from workflows import migrate
+from workflows.db import make_engine
+from workflows.pack_store import publish_packs
+from workflows.packs.loader import bundled_pack_directory, read_pack_directory
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if IN_CI and not POSTGRES_URL:
+        raise pytest.UsageError("CI=true: set TEST_DATABASE_URL to a PostgreSQL database; "
+                                "PostgreSQL tests must run in CI, not be skipped.")
+
+
+@pytest.fixture(scope="session")
+def fresh_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """Make an empty database on a backend and return its URL; PostgreSQL ones are dropped at the end."""
+    created: list[str] = []
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('db') / 'guichet.sqlite'}"
+        if not POSTGRES_URL:
+            pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped (they run in CI)")
+        name = f"guichet_test_{uuid.uuid4().hex[:12]}"
+        with _postgres_admin().connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    if created:
+        with _postgres_admin().connect() as connection:
+            for name in created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _postgres_admin() -> Engine:
+    return make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request: pytest.FixtureRequest, fresh_database) -> Iterator[Engine]:
+    """A migrated database holding the bundled packs, shared by the session's tests on one backend."""
+    engine = make_engine(fresh_database(request.param))
+    migrate.upgrade(engine)
+    with Session(engine) as session, session.begin():
+        publish_packs(session, read_pack_directory(bundled_pack_directory()))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app(database: Engine):
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": database.url.render_as_string(hide_password=False),
+        "SECRET_KEY": "test-secret-key",
+        "PACKS_REFRESH_SECONDS": 0,
+    })
+    connection = database.connect()
+    transaction = connection.begin()
+    app.extensions["guichet.db"].bind_to(connection)
+    yield app
+    transaction.rollback()
+    connection.close()
+    app.extensions["guichet.db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_session(app):
+    """A session on the test's transaction, as the app's requests see it."""
+    with app.app_context():
+        from app.db import db_session as session
+
+        yield session()

@@ -1,0 +1,32 @@
+"""Timestamps are stored in UTC and come back timezone-aware on every backend."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from workflows.models import PackVersion
+
+
+def _version(**overrides):
+    values = dict(jurisdiction_code="X", version=1, filename="x.yaml", source="x", sha256="0" * 64)
+    values.update(overrides)
+    return PackVersion(**values)
+
+
+def test_timestamps_come_back_aware_and_in_utc(db_session):
+    toronto_time = datetime(2026, 7, 1, 9, 30, tzinfo=timezone(timedelta(hours=-4)))
+    db_session.add(_version(published_at=toronto_time))
+    db_session.flush()
+    db_session.expire_all()
+    stored = db_session.scalar(select(PackVersion.published_at).where(PackVersion.jurisdiction_code == "X"))
+    assert stored.tzinfo is not None
+    assert stored.utcoffset() == timedelta(0)
+    assert stored == toronto_time
+    assert stored.hour == 13
+
+
+def test_naive_timestamps_are_refused(db_session):
+    db_session.add(_version(published_at=datetime(2026, 7, 1, 9, 30)))
+    with pytest.raises(Exception, match="naive datetime refused"):
+        db_session.flush()

@@ -1,0 +1,113 @@
+"""Published packs in the database: publishing new versions and reading the ones in force.
+
+Publishing validates the new files together with every pack already in force (a new
+Toronto pack must still fit Ontario's), then records a new version only for the
+jurisdictions whose text changed. Callers run it inside one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from threading import Lock
+
+import yaml
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from workflows.models import PackVersion
+from workflows.packs.loader import PackSource, load_pack_set
+from workflows.packs.model import PackSet
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedPack:
+    jurisdiction_code: str
+    version: int
+    changed: bool  # False when the same text was already in force
+
+
+def active_versions(session: Session) -> list[PackVersion]:
+    return list(session.scalars(select(PackVersion).where(PackVersion.active).order_by(PackVersion.jurisdiction_code)))
+
+
+def packs_revision(session: Session) -> int:
+    """A number that changes whenever a pack is published: the newest version's id."""
+    return session.scalar(select(func.coalesce(func.max(PackVersion.id), 0)))
+
+
+def _jurisdiction_code(source: PackSource) -> str | None:
+    """The code a file claims, read leniently, so it can replace the version in force."""
+    try:
+        data = yaml.safe_load(source.text)
+        return str(data["jurisdiction"]["code"])
+    except (yaml.YAMLError, TypeError, KeyError):
+        return None
+
+
+def combined_sources(session: Session, new_sources: Sequence[PackSource]) -> list[PackSource]:
+    """The new files plus every pack in force that they do not replace."""
+    replaced = {_jurisdiction_code(source) for source in new_sources}
+    kept = [PackSource(v.filename, v.source) for v in active_versions(session) if v.jurisdiction_code not in replaced]
+    return kept + list(new_sources)
+
+
+def validate_with_active(session: Session, new_sources: Sequence[PackSource]) -> PackSet:
+    """Validate new files as they would stand once published; raises PackError."""
+    return load_pack_set(combined_sources(session, new_sources))
+
+
+def publish_packs(session: Session, new_sources: Sequence[PackSource]) -> list[PublishedPack]:
+    """Validate, then store a new active version of each changed pack. Raises PackError, storing nothing."""
+    pack_set = validate_with_active(session, new_sources)
+    in_force = {v.jurisdiction_code: v for v in active_versions(session)}
+    results = []
+    for source in new_sources:
+        code = _jurisdiction_code(source)
+        current = in_force.get(code)
+        if current is not None and current.sha256 == source.sha256:
+            results.append(PublishedPack(code, current.version, changed=False))
+            continue
+        latest = session.scalar(select(func.max(PackVersion.version)).where(PackVersion.jurisdiction_code == code))
+        session.execute(update(PackVersion).where(PackVersion.jurisdiction_code == code).values(active=False))
+        version = (latest or 0) + 1
+        session.add(PackVersion(jurisdiction_code=code, version=version, filename=source.filename,
+                                source=source.text, sha256=source.sha256, active=True))
+        results.append(PublishedPack(code, version, changed=True))
+    session.flush()
+    _remember(pack_set, [PackSource(v.filename, v.source) for v in active_versions(session)])
+    return results
+
+
+_compiled: dict[tuple[str, ...], PackSet] = {}
+_compiled_lock = Lock()
+
+
+def _key(sources: Sequence[PackSource]) -> tuple[str, ...]:
+    return tuple(sorted(source.sha256 for source in sources))
+
+
+def _remember(pack_set: PackSet, sources: Sequence[PackSource]) -> None:
+    with _compiled_lock:
+        if len(_compiled) >= 4:  # a few recent sets: enough for workers and tests, bounded memory
+            _compiled.pop(next(iter(_compiled)))
+        _compiled[_key(sources)] = pack_set
+
+
+def load_active_pack_set(session: Session) -> PackSet | None:
+    """The packs in force, compiled; None before any pack was published.
+
+    Compiled sets are kept per content digest, so workers and tests that read the same
+    published versions compile them once.
+    """
+    sources = [PackSource(v.filename, v.source) for v in active_versions(session)]
+    if not sources:
+        return None
+    key = _key(sources)
+    with _compiled_lock:
+        cached = _compiled.get(key)
+    if cached is not None:
+        return cached
+    pack_set = load_pack_set(sources)
+    _remember(pack_set, sources)
+    return pack_set
