@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 
 from app.db import database
 from app.packs import triage_engine
@@ -16,8 +17,8 @@ from workflows.packs import PackError
 from workflows.packs.loader import bundled_pack_directory, read_pack_sources
 from workflows.triage import TriageError, format_cents
 
-db_group = click.Group("db", help="Apply the Alembic migrations: the only way the schema is made.")
-packs_group = click.Group("packs", help="Validate, load and list permit packs.")
+db_group = AppGroup("db", help="Apply the Alembic migrations: the only way the schema is made.")
+packs_group = AppGroup("packs", help="Validate, load and list permit packs.")
 
 
 @db_group.command("upgrade")
@@ -96,6 +97,7 @@ def packs_list() -> None:
 @click.option("--answers", "answers_file", required=True, type=click.File("r", encoding="utf-8"),
               help="A JSON file of question id to answer.")
 @click.option("--lang", type=click.Choice(["en", "fr"]), default="en")
+@with_appcontext
 def triage_command(jurisdiction: str, answers_file, lang: str) -> None:
     """Print the permits, reasons and fees for a set of answers."""
     try:

@@ -79,6 +79,7 @@ def app(database: Engine):
         "DATABASE_URL": database.url.render_as_string(hide_password=False),
         "SECRET_KEY": "test-secret-key",
         "PACKS_REFRESH_SECONDS": 0,
+        "WTF_CSRF_ENABLED": False,  # tests of CSRF itself turn it back on
     })
     connection = database.connect()
     transaction = connection.begin()

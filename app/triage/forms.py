@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, IntegerField, RadioField, SelectField
+from wtforms import DecimalField, HiddenField, IntegerField, RadioField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, Optional
 
 from workflows.packs.model import Jurisdiction, Question
@@ -24,7 +24,7 @@ class MunicipalityForm(FlaskForm):
 
     def __init__(self, municipalities: list[Jurisdiction], language: str, **kwargs):
         super().__init__(**kwargs)
-        self.jurisdiction.choices = [(j.code, j.name.in_(language)) for j in municipalities]
+        self.jurisdiction.choices = [SelectChoice(j.code, j.name.in_(language)) for j in municipalities]
 
 
 class QuestionsForm(FlaskForm):
@@ -47,10 +47,10 @@ def _field(question: Question, language: str):
     description = question.help.in_(language) if question.help else ""
     validators = [Optional()]
     if question.type == "yes_no":
-        return RadioField(label, choices=[("yes", _l("Yes")), ("no", _l("No"))],
+        return RadioField(label, choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
                           description=description, validators=validators)
     if question.type == "choice":
-        return RadioField(label, choices=[(c.value, c.label.in_(language)) for c in question.choices],
+        return RadioField(label, choices=[SelectChoice(c.value, c.label.in_(language)) for c in question.choices],
                           description=description, validators=validators)
     if question.type == "money":
         return DecimalField(label, places=2, description=description, validators=validators,

@@ -47,13 +47,13 @@ def questions(code: str):
         return render_template("triage/questions.html", form=form, chain=chain, questions=visible)
 
     shown_before = set(request.form.get("shown", "").split())
-    _, problems = engine.validate_answers(chain, answers, require_all=False)
+    problems = engine.validate_answers(chain, answers, require_all=False)[1]
     for problem in problems:
-        form[problem.field.removeprefix("answers.")].errors.append(problem.message.in_(language))
+        _add_error(form[problem.field.removeprefix("answers.")], problem.message.in_(language))
     for question in visible:
         field = form[question.id]
         if question.id not in answers and question.id in shown_before and not field.errors:
-            field.errors.append(_("Answer this question."))
+            _add_error(field, _("Answer this question."))
     with_errors = [q for q in visible if form[q.id].errors]
     if not with_errors and all(q.id in answers for q in visible):
         result = evaluate(chain, answers)
@@ -62,3 +62,7 @@ def questions(code: str):
     new_questions = [q for q in visible if q.id not in shown_before]
     return render_template("triage/questions.html", form=form, chain=chain, questions=visible,
                            with_errors=with_errors, new_questions=new_questions)
+
+
+def _add_error(field, message: str) -> None:
+    field.errors = [*field.errors, message]  # a field never validated holds an empty tuple

@@ -1,0 +1,96 @@
+"""Publishing packs to the database: versions, validation against the packs in force, all or nothing."""
+
+import pytest
+from sqlalchemy import func, select
+
+from workflows.models import PackVersion
+from workflows.pack_store import active_versions, load_active_pack_set, publish_packs, validate_with_active
+from workflows.packs import PackError
+from workflows.packs.loader import PackSource, bundled_pack_directory
+
+TORONTO_FILE = bundled_pack_directory() / "toronto-3520005.yaml"
+
+
+def toronto(text_change: tuple[str, str] | None = None) -> PackSource:
+    text = TORONTO_FILE.read_text(encoding="utf-8")
+    if text_change:
+        assert text_change[0] in text
+        text = text.replace(*text_change, 1)
+    return PackSource("toronto-3520005.yaml", text)
+
+
+def version_count(session) -> int:
+    return session.scalar(select(func.count()).select_from(PackVersion))
+
+
+def test_the_bundled_packs_are_in_force_at_version_1(db_session):
+    versions = {v.jurisdiction_code: v.version for v in active_versions(db_session)}
+    assert versions == {"CA": 1, "CA-ON": 1, "CA-BC": 1, "3520005": 1, "5915022": 1}
+
+
+def test_publishing_the_same_text_again_changes_nothing(db_session):
+    before = version_count(db_session)
+    [result] = publish_packs(db_session, [toronto()])
+    assert (result.jurisdiction_code, result.version, result.changed) == ("3520005", 1, False)
+    assert version_count(db_session) == before
+
+
+def test_a_changed_pack_becomes_a_new_version_and_the_old_one_is_kept(db_session):
+    [result] = publish_packs(db_session, [toronto(("amount_cents: 51600", "amount_cents: 52600"))])
+    assert (result.version, result.changed) == (2, True)
+    rows = db_session.scalars(select(PackVersion).where(PackVersion.jurisdiction_code == "3520005")
+                              .order_by(PackVersion.version)).all()
+    assert [(r.version, r.active) for r in rows] == [(1, False), (2, True)]
+    assert "52600" in rows[1].source
+    packs = load_active_pack_set(db_session)
+    assert packs.permits["TO-EATING"].fee.amount_cents({}) == 52600
+
+
+def test_a_broken_pack_is_rejected_and_nothing_is_stored(db_session):
+    before = version_count(db_session)
+    broken = toronto(("question: has_patio", "question: has_pool"))
+    good_vancouver = PackSource("vancouver-5915022.yaml",
+                                (bundled_pack_directory() / "vancouver-5915022.yaml").read_text() + "\n# edited\n")
+    with pytest.raises(PackError) as raised:
+        publish_packs(db_session, [good_vancouver, broken])
+    [problem] = raised.value.problems
+    assert problem.file == "toronto-3520005.yaml"
+    assert "unknown question has_pool" in problem.reason
+    assert problem.line is not None
+    assert version_count(db_session) == before
+    assert {v.jurisdiction_code: v.version for v in active_versions(db_session)}["5915022"] == 1
+
+
+def test_a_new_municipality_is_checked_against_its_province_in_force(db_session):
+    ottawa = PackSource("ottawa-3506008.yaml", """
+format: 1
+jurisdiction:
+  code: "3506008"
+  level: municipal
+  parent: CA-ON
+  name: {en: Ottawa, fr: Ottawa}
+  postal_prefixes: [K1, K2]
+agencies:
+  - {code: OTT-BL, name: {en: Ottawa By-law, fr: Règlements municipaux d'Ottawa}, gl_account: OTT-4000}
+permits:
+  - code: OTT-FOOD
+    name: {en: Food premises licence, fr: Permis d'établissement alimentaire}
+    description: {en: Needed to sell food., fr: Requis pour vendre des aliments.}
+    agency: OTT-BL
+    applies_if: {always: true}
+    depends_on: [ON-FOOD-HANDLER]
+    fee: {kind: flat, amount_cents: 10000, illustrative: true}
+    processing_days: 10
+    workflow: review
+    refundable: true
+""")
+    packs = validate_with_active(db_session, [ottawa])
+    assert "3506008" in packs.chains
+    assert "CA-ON" in packs.packs
+    [result] = publish_packs(db_session, [ottawa])
+    assert (result.jurisdiction_code, result.version, result.changed) == ("3506008", 1, True)
+
+    clash = PackSource("other.yaml", ottawa.text.replace('"3506008"', '"3506009"')
+                       .replace("OTT-", "OTX-").replace("[K1, K2]", "[K1A]"))
+    with pytest.raises(PackError, match="overlaps K1, already covered by 3506008"):
+        validate_with_active(db_session, [clash])

@@ -1,0 +1,122 @@
+"""The triage pages through the Flask test client: no JavaScript, CSRF enforced, bilingual."""
+
+import re
+
+import pytest
+
+from tests.engine.test_bundled_triage import TORONTO_FULL
+
+YES_NO_FIELDS = {key for key, value in TORONTO_FULL.items() if isinstance(value, bool)}
+
+
+def form_data(answers: dict, shown: list[str]) -> dict:
+    """Answers as a browser would post them: yes/no radios, amounts in dollars, numbers as text."""
+    data = {"shown": " ".join(shown)}
+    for key, value in answers.items():
+        if key not in shown:
+            continue
+        if isinstance(value, bool):
+            data[key] = "yes" if value else "no"
+        elif key == "expected_annual_sales":
+            data[key] = f"{value / 100:.2f}"
+        else:
+            data[key] = str(value)
+    return data
+
+
+def shown_questions(html: str) -> list[str]:
+    return re.search(r'name="shown" type="hidden" value="([^"]*)"', html).group(1).split()
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def csrf_client(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app.test_client()
+
+
+def test_home_links_to_triage(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/triage/"' in page
+    assert '<html lang="en">' in page
+
+
+def test_choosing_a_municipality_leads_to_its_questions(client):
+    page = client.get("/triage/").get_data(as_text=True)
+    assert '<option value="3520005">Toronto</option>' in page
+    response = client.get("/triage/?jurisdiction=3520005")
+    assert response.status_code == 302
+    assert response.location.endswith("/triage/3520005")
+    unknown = client.get("/triage/?jurisdiction=1234567")
+    assert unknown.status_code == 200
+    assert "Not a valid choice" in unknown.get_data(as_text=True)
+
+
+def test_unknown_municipality_page_is_404(client):
+    assert client.get("/triage/1234567").status_code == 404
+
+
+def test_follow_up_questions_appear_only_when_relevant(client):
+    first = client.get("/triage/3520005").get_data(as_text=True)
+    shown = shown_questions(first)
+    assert "has_patio" in shown
+    assert "patio_type" not in shown
+    assert "number_of_employees" not in shown
+    # Answering yes to staff and patio brings their follow-ups, without any error on them.
+    answers = {**TORONTO_FULL}
+    second = client.post("/triage/3520005", data=form_data(answers, shown)).get_data(as_text=True)
+    assert "we have a few more questions" in second
+    assert {"patio_type", "number_of_employees"} <= set(shown_questions(second))
+    assert 'class="error"' not in second
+
+
+def test_the_whole_flow_without_javascript_reaches_the_results(client):
+    shown = shown_questions(client.get("/triage/3520005").get_data(as_text=True))
+    for _ in range(5):  # each round reveals the follow-ups of the previous answers
+        page = client.post("/triage/3520005", data=form_data(TORONTO_FULL, shown)).get_data(as_text=True)
+        if 'id="total-fee"' in page:
+            break
+        shown = shown_questions(page)
+    assert 'id="total-fee"' in page
+    assert "AGCO" in page or "Alcohol and Gaming Commission" in page
+    for level in ("Federal", "Provincial", "Municipal"):
+        assert f">{level}</h2>" in page
+    assert 'id="permit-TO-CAFETO"' in page
+    assert 'id="estimated-days"' in page
+    assert "Serves alcohol" in page or "alcohol" in page
+
+
+def test_unanswered_and_invalid_answers_get_field_errors_and_keep_what_was_typed(client):
+    shown = shown_questions(client.get("/triage/3520005").get_data(as_text=True))
+    data = form_data(TORONTO_FULL, shown)
+    del data["hires_staff"]
+    data["seating_capacity"] = "many"
+    page = client.post("/triage/3520005", data=data).get_data(as_text=True)
+    assert 'class="error-summary"' in page
+    assert "Answer this question." in page
+    assert "Not a valid integer value." in page
+    assert 'value="many"' in page  # nothing typed is lost
+    assert 'aria-invalid="true"' in page
+    assert 'href="#hires_staff"' in page
+
+
+def test_the_pages_speak_french(client):
+    page = client.get("/triage/3520005?lang=fr").get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert "Continuer" in page
+    assert "English" in page
+    # The choice is remembered for the next page.
+    assert '<html lang="fr">' in client.get("/").get_data(as_text=True)
+
+
+def test_posting_without_a_csrf_token_is_refused(csrf_client):
+    shown = shown_questions(csrf_client.get("/triage/3520005").get_data(as_text=True))
+    response = csrf_client.post("/triage/3520005", data=form_data(TORONTO_FULL, shown))
+    assert response.status_code == 400
+    page = csrf_client.get("/triage/3520005").get_data(as_text=True)
+    accepted = csrf_client.post("/triage/3520005",
+                                data={**form_data(TORONTO_FULL, shown), "csrf_token": csrf_token(page)})
+    assert accepted.status_code == 200
