@@ -75,7 +75,9 @@ def packs_load(paths: tuple[Path, ...]) -> None:
             _report(error)
             raise SystemExit(1) from None
     for pack in published:
-        state = f"published as version {pack.version}" if pack.changed else f"unchanged (version {pack.version})"
+        state = (
+            f"published as version {pack.version}" if pack.changed else f"unchanged (version {pack.version})"
+        )
         click.echo(f"{pack.jurisdiction_code}: {state}")
 
 
@@ -88,14 +90,21 @@ def packs_list() -> None:
         click.echo("No pack loaded. Run: flask packs load")
         return
     for version in versions:
-        click.echo(f"{version.jurisdiction_code:<8} v{version.version:<3} {version.filename:<28} "
-                   f"published {version.published_at:%Y-%m-%d %H:%M} UTC")
+        click.echo(
+            f"{version.jurisdiction_code:<8} v{version.version:<3} {version.filename:<28} "
+            f"published {version.published_at:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 @click.command("triage")
 @click.option("--jurisdiction", required=True, help="The municipality's code, e.g. 3520005.")
-@click.option("--answers", "answers_file", required=True, type=click.File("r", encoding="utf-8"),
-              help="A JSON file of question id to answer.")
+@click.option(
+    "--answers",
+    "answers_file",
+    required=True,
+    type=click.File("r", encoding="utf-8"),
+    help="A JSON file of question id to answer.",
+)
 @click.option("--lang", type=click.Choice(["en", "fr"]), default="en")
 @with_appcontext
 def triage_command(jurisdiction: str, answers_file, lang: str) -> None:
@@ -115,16 +124,20 @@ def triage_command(jurisdiction: str, answers_file, lang: str) -> None:
     for index, outcome in enumerate(result.permits, 1):
         permit = outcome.permit
         estimate = " (estimate)" if permit.fee.illustrative else ""
-        click.echo(f"{index:>2}. [{permit.level}] {permit.name.in_(lang)} ({permit.code}) — "
-                   f"{permit.agency.name.in_(lang)} — {format_cents(outcome.fee_cents, lang)}{estimate}")
+        click.echo(
+            f"{index:>2}. [{permit.level}] {permit.name.in_(lang)} ({permit.code}) — "
+            f"{permit.agency.name.in_(lang)} — {format_cents(outcome.fee_cents, lang)}{estimate}"
+        )
         if outcome.depends_on:
             click.echo(f"      after: {', '.join(outcome.depends_on)}")
         for reason in outcome.reason_texts(lang):
             click.echo(f"      - {reason}")
     for outcome in result.suggestions:
         click.echo(f" * {outcome.suggestion.name.in_(lang)}: {outcome.suggestion.description.in_(lang)}")
-    click.echo(f"Total: {format_cents(result.total_fee_cents, lang)}; "
-               f"estimated time to open: {result.estimated_days} days")
+    click.echo(
+        f"Total: {format_cents(result.total_fee_cents, lang)}; "
+        f"estimated time to open: {result.estimated_days} days"
+    )
 
 
 def register(app: Flask) -> None:

@@ -18,8 +18,9 @@ class Database:
 
     def bind_to(self, connection: Connection) -> None:
         """Tests: run every session inside one outer transaction that the test rolls back."""
-        self.sessions = sessionmaker(bind=connection, expire_on_commit=False,
-                                     join_transaction_mode="create_savepoint")
+        self.sessions = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
 
 
 def database() -> Database:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import platform
 import random
@@ -53,7 +54,7 @@ TARGET_RATIO = 1.2
 # ---------------------------------------------------------------------------------------------
 
 #: Provinces and territories: ISO code, names, and a weight for spreading municipalities
-#: (roughly the real number of census subdivisions, capped below by the postal codes available).
+#: (roughly the real number of census subdivisions, capped by the postal codes available).
 PROVINCES: tuple[tuple[str, str, str, int], ...] = (
     ("CA-NL", "Newfoundland and Labrador", "Terre-Neuve-et-Labrador", 390),
     ("CA-PE", "Prince Edward Island", "Île-du-Prince-Édouard", 110),
@@ -729,8 +730,61 @@ def spread(total: int) -> dict[str, int]:
 
 
 def dump(data: dict[str, Any]) -> str:
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=120)
+    """The pack as block YAML, small leaf mappings in flow style, as a person would write it.
+
+    A minimal emitter for what packs hold (mappings, lists, strings, integers, booleans):
+    PyYAML's dumper would take most of the generation time. Strings are written as JSON
+    strings, which YAML reads back unchanged; `--verify` checks the round trip.
+    """
+    lines: list[str] = []
+    _block(data, "", lines)
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_flow(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(item) for item in value) + "]"
+    return _scalar(value)
+
+
+def _is_leaf(value: Any) -> bool:
+    """Empty, a scalar, or a short mapping of scalars (a text, a band): one line."""
+    if isinstance(value, list):
+        return not value
+    if isinstance(value, dict):
+        return len(value) <= 3 and not any(isinstance(item, dict | list) for item in value.values())
+    return True
+
+
+def _block(value: dict[str, Any] | list[Any], indent: str, lines: list[str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _is_leaf(item) or (
+                isinstance(item, list) and all(not isinstance(i, dict | list) for i in item)
+            ):
+                lines.append(f"{indent}{key}: {_flow(item)}")
+            else:
+                lines.append(f"{indent}{key}:")
+                _block(item, indent + "  ", lines)
+        return
+    for item in value:
+        if _is_leaf(item):
+            lines.append(f"{indent}- {_flow(item)}")
+        else:
+            start = len(lines)
+            _block(item, indent + "  ", lines)
+            lines[start] = f"{indent}- {lines[start][len(indent) + 2 :]}"
 
 
 @dataclass
@@ -740,15 +794,25 @@ class Country:
     headline: str  # the municipality every report starts with
 
 
-def generate(municipalities: int, seed: int) -> Country:
-    """The federal pack, every province and territory, and `municipalities` municipal packs."""
+def generate(municipalities: int, seed: int, verify: bool = False) -> Country:
+    """The federal pack, every province and territory, and `municipalities` municipal packs.
+
+    With `verify`, every YAML text is read back and compared with the data it was made from.
+    """
     generator = Generator(seed)
     rng = generator.rng
-    federal = PackSource("ca.yaml", dump(generator.federal()))
+
+    def source(filename: str, data: dict[str, Any]) -> PackSource:
+        text_ = dump(data)
+        if verify and yaml.load(text_, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) != data:
+            raise AssertionError(f"{filename}: the YAML does not read back as the data it was made from")
+        return PackSource(filename, text_)
+
+    federal = source("ca.yaml", generator.federal())
     sources = [federal]
     provincial: dict[str, PackSource] = {}
     for iso, en, fr, _ in PROVINCES:
-        provincial[iso] = PackSource(f"{iso[3:].lower()}.yaml", dump(generator.provincial(iso, en, fr)))
+        provincial[iso] = source(f"{iso[3:].lower()}.yaml", generator.provincial(iso, en, fr))
         sources.append(provincial[iso])
     chains: dict[str, list[PackSource]] = {}
     fsa_pools = {
@@ -767,10 +831,9 @@ def generate(municipalities: int, seed: int) -> Country:
             extra = min(spare, rng.choice((0, 0, 0, 1, 2)))
             spare -= extra
             prefixes = sorted(pool.pop() for _ in range(1 + extra))
-            text_ = dump(generator.municipal(code, iso, prefixes, rng.randint(13, 17)))
-            source = PackSource(f"{code}.yaml", text_)
-            sources.append(source)
-            chains[code] = [federal, provincial[iso], source]
+            municipal = source(f"{code}.yaml", generator.municipal(code, iso, prefixes, rng.randint(13, 17)))
+            sources.append(municipal)
+            chains[code] = [federal, provincial[iso], municipal]
     ontario = [code for code in chains if code.startswith(SGC_PROVINCE_CODES["CA-ON"])]
     headline = (ontario or list(chains))[0]
     return Country(sources, chains, headline)
@@ -793,48 +856,42 @@ def rss_bytes() -> int:
     return 0
 
 
-@dataclass
-class LoadFigures:
-    seconds: float
-    rss_increase: int
-    traced_retained: int | None
-    traced_peak: int | None
-
-
-def measure_load(sources: Sequence[PackSource], trace: bool) -> tuple[PackSet, LoadFigures]:
-    """Load once for time and RSS; then, if `trace`, once more under tracemalloc for Python bytes.
-
-    tracemalloc slows allocation down and its own bookkeeping swells RSS, so it never runs
-    during the timed load.
-    """
+def timed_load(sources: Sequence[PackSource]) -> tuple[PackSet, float, int]:
+    """Load the packs; return them, the seconds load_pack_set took and the growth of RSS."""
     gc.collect()
     rss_before = rss_bytes()
     started = time.perf_counter()
     packs = load_pack_set(sources)
     seconds = time.perf_counter() - started
     gc.collect()
-    rss_increase = rss_bytes() - rss_before
-    retained = peak = None
-    if trace:
-        tracemalloc.start()
-        baseline = tracemalloc.get_traced_memory()[0]
-        again = load_pack_set(sources)
-        gc.collect()
-        retained, peak = tracemalloc.get_traced_memory()
-        retained, peak = retained - baseline, peak - baseline
-        tracemalloc.stop()
-        del again
-        gc.collect()
-    return packs, LoadFigures(seconds, rss_increase, retained, peak)
+    return packs, seconds, rss_bytes() - rss_before
+
+
+def traced_load(sources: Sequence[PackSource]) -> tuple[int, int]:
+    """Load the packs again under tracemalloc: Python bytes (retained after, peak during).
+
+    tracemalloc makes every allocation several times slower and its own bookkeeping swells
+    RSS, so it runs on a separate load, after the timings, never on the timed one.
+    """
+    gc.collect()
+    tracemalloc.start()
+    baseline = tracemalloc.get_traced_memory()[0]
+    packs = load_pack_set(sources)
+    gc.collect()
+    retained, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del packs
+    gc.collect()
+    return retained - baseline, peak - baseline
 
 
 @dataclass
 class Case:
     """One municipality timed under one PackSet."""
 
-    label: str
     municipality: str
     loaded: int  # municipalities in the PackSet
+    applying: int  # permits the restaurant needs there
     call: Callable[[], object]
     means_ns: list[float]
     samples_ns: list[int]
@@ -847,28 +904,27 @@ class Case:
         return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] / 1000
 
 
-def make_case(label: str, engine: TriageEngine, municipality: str) -> Case:
+def make_case(engine: TriageEngine, municipality: str) -> Case:
     chain = engine.chain(municipality)
     answers = {key: value for key, value in RESTAURANT_ANSWERS.items() if key in chain.questions_by_id}
-    result = engine.triage(municipality, answers)  # fails loudly if the answers do not fit
-    assert result.permits, f"a restaurant in {municipality} needs at least one permit"
+    result = engine.triage(municipality, answers)  # raises TriageError if the answers do not fit
 
     def call() -> object:
         return engine.triage(municipality, answers)
 
-    return Case(label, municipality, len(engine.packs.chains), call, [], [])
+    return Case(municipality, len(engine.packs.chains), len(result.permits), call, [], [])
 
 
 def run(cases: Sequence[Case], repeat: int, calls: int) -> None:
-    """Time every case `repeat` times, `calls` triages each, interleaving the cases so that
-    drift in the machine (frequency, other load) touches them all alike."""
+    """Time every case `repeat` times, `calls` triages each. The cases take turns (in reverse
+    order every other round) so that drift in the machine touches them all alike."""
     clock = time.perf_counter_ns
-    for case in cases:  # warm up: caches, branch predictors, lazily built state
+    for case in cases:  # warm up: caches, branch predictors, the adaptive interpreter
         for _ in range(min(calls, 500)):
             case.call()
     gc.collect()
-    for _ in range(repeat):
-        for case in cases:
+    for round_ in range(repeat):
+        for case in cases if round_ % 2 == 0 else reversed(cases):
             call, samples = case.call, case.samples_ns
             total = 0
             for _ in range(calls):
@@ -880,8 +936,8 @@ def run(cases: Sequence[Case], repeat: int, calls: int) -> None:
             case.means_ns.append(total / calls)
 
 
-def mib(count: int | None) -> str:
-    return "n/a" if count is None else f"{count / 2**20:,.1f} MiB"
+def mib(count: int) -> str:
+    return f"{count / 2**20:,.1f} MiB"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -891,39 +947,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=2000, help="triages per repeat (default 2000)")
     parser.add_argument("--others", type=int, default=4, help="random extra municipalities (default 4)")
     parser.add_argument("--seed", type=int, default=20240601, help="generator seed")
-    parser.add_argument("--quick", action="store_true", help="500 municipalities, 5 x 500 calls")
-    parser.add_argument("--no-tracemalloc", action="store_true", help="skip the traced second load")
+    parser.add_argument(
+        "--quick", action="store_true", help="at most 500 municipalities, 5 x 500 calls, no tracemalloc"
+    )
+    parser.add_argument("--verify", action="store_true", help="check that each YAML reads back as its data")
+    parser.add_argument(
+        "--no-tracemalloc", action="store_true", help="skip the traced second load (the slowest step)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.municipalities, args.repeat, args.calls = min(args.municipalities, 500), 5, 500
-    if args.municipalities < 1:
-        parser.error("--municipalities must be at least 1")
+        args.no_tracemalloc = True
+    if args.municipalities < 1 or args.repeat < 1 or args.calls < 1:
+        parser.error("--municipalities, --repeat and --calls must be at least 1")
 
     print("Guichet triage benchmark")
     print(
         f"machine: {platform.platform()}; {platform.processor() or platform.machine()}; "
         f"{os.cpu_count()} CPUs; Python {platform.python_version()} ({platform.python_implementation()})"
     )
-
     started = time.perf_counter()
-    country = generate(args.municipalities, args.seed)
+    country = generate(args.municipalities, args.seed, verify=args.verify)
     generated = time.perf_counter() - started
-    yaml_bytes = sum(len(source.text.encode()) for source in country.sources)
-    print(
-        f"generated {len(country.sources):,} packs (1 federal, {len(PROVINCES)} provincial, "
-        f"{args.municipalities:,} municipal; {yaml_bytes / 2**20:,.1f} MiB of YAML) in {generated:.1f} s"
-    )
-
-    packs, load = measure_load(country.sources, trace=not args.no_tracemalloc)
-    permits = len(packs.permits)
-    print(
-        f"load_pack_set: {load.seconds:.2f} s for {len(packs.packs):,} packs, {permits:,} permits "
-        f"({load.seconds / len(packs.packs) * 1000:.2f} ms a pack)"
-    )
-    print(
-        f"memory: RSS +{mib(load.rss_increase)}; Python objects retained (tracemalloc) "
-        f"{mib(load.traced_retained)}, peak during load {mib(load.traced_peak)}"
-    )
+    yaml_mib = mib(sum(len(source.text.encode()) for source in country.sources))
+    print(f"generated {len(country.sources):,} packs ({yaml_mib} of YAML) in {generated:.1f} s; loading...")
+    packs, load_seconds, rss_increase = timed_load(country.sources)
 
     big = TriageEngine(packs)
     picks = random.Random(args.seed + 1).sample(
@@ -932,15 +980,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     cases: list[Case] = []
     for municipality in [country.headline, *picks]:
-        small = TriageEngine(load_pack_set(country.chains[municipality]))
-        cases.append(make_case("all", big, municipality))
-        cases.append(make_case("alone", small, municipality))
+        alone = TriageEngine(load_pack_set(country.chains[municipality]))
+        cases.append(make_case(big, municipality))
+        cases.append(make_case(alone, municipality))
     chain = big.chain(country.headline)
-    print(
-        f"triage: restaurant answers, {len(chain.questions)} questions and {len(chain.permits)} permits "
-        f"in the chain; {args.repeat} repeats x {args.calls:,} calls, interleaved"
-    )
+    print(f"timing {len(cases)} cases, {args.repeat} repeats x {args.calls:,} triages each, interleaved...")
     run(cases, args.repeat, args.calls)
+    traced = None if args.no_tracemalloc else traced_load(country.sources)
+
+    figures = [
+        (
+            "packs loaded",
+            f"{len(packs.packs):,} (1 federal, {len(PROVINCES)} provincial, "
+            f"{args.municipalities:,} municipal); {len(packs.permits):,} permits",
+        ),
+        ("generation (YAML text)", f"{generated:.1f} s, {yaml_mib}"),
+        (
+            f"load_pack_set at {args.municipalities:,} municipalities",
+            f"{load_seconds:.2f} s ({load_seconds / len(packs.packs) * 1000:.2f} ms a pack)",
+        ),
+        ("RSS increase over the load (VmRSS)", mib(rss_increase)),
+        ("Python memory retained (tracemalloc)", mib(traced[0]) if traced else "skipped"),
+        ("Python memory peak during load (tracemalloc)", mib(traced[1]) if traced else "skipped"),
+        (
+            "headline chain",
+            f"{country.headline}: {len(chain.questions)} questions, "
+            f"{len(chain.permits)} permits, {cases[0].applying} apply to the restaurant",
+        ),
+    ]
+    print()
+    width = max(len(name) for name, _ in figures) + 2
+    for name, value in figures:
+        print(f"{name:<{width}}{value}")
 
     print()
     header = f"{'municipality':<14}{'loaded':>8}{'median us':>12}{'p95 us':>10}{'ratio':>8}"
@@ -954,18 +1025,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             ratio = f"{ratios[full.municipality]:.3f}" if case is full else ""
             print(f"{name:<14}{case.loaded:>8,}{case.median_us():>12.1f}{case.p95_us():>10.1f}{ratio:>8}")
             name = ""
-    print("* headline municipality; ratio = median with all loaded / median with only its chain loaded")
-    print(f"load_pack_set at {args.municipalities:,} municipalities: {load.seconds:.2f} s")
+    print("median: of the repeats' mean time per triage; p95: of single triages")
+    print("ratio: median with every municipality loaded / median with only the municipality's chain")
+    print("* headline municipality, checked against the targets")
 
-    headline_full, headline_alone = cases[0], cases[1]
+    headline, headline_alone = cases[0], cases[1]
     checks = [
         (
-            f"median triage at {headline_full.loaded:,} municipalities < {TARGET_MEDIAN_US:,.0f} us",
-            headline_full.median_us() < TARGET_MEDIAN_US,
-            f"{headline_full.median_us():.1f} us",
+            f"median triage at {headline.loaded:,} municipalities < {TARGET_MEDIAN_US:,.0f} us",
+            headline.median_us() < TARGET_MEDIAN_US,
+            f"{headline.median_us():.1f} us",
         ),
         (
-            f"ratio {headline_full.loaded:,} / {headline_alone.loaded} municipalities <= {TARGET_RATIO}",
+            f"ratio {headline.loaded:,} / {headline_alone.loaded} municipalities <= {TARGET_RATIO}",
             ratios[country.headline] <= TARGET_RATIO,
             f"{ratios[country.headline]:.3f}",
         ),

@@ -30,8 +30,10 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 def pytest_configure(config: pytest.Config) -> None:
     if IN_CI and not POSTGRES_URL:
-        raise pytest.UsageError("CI=true: set TEST_DATABASE_URL to a PostgreSQL database; "
-                                "PostgreSQL tests must run in CI, not be skipped.")
+        raise pytest.UsageError(
+            "CI=true: set TEST_DATABASE_URL to a PostgreSQL database; "
+            "PostgreSQL tests must run in CI, not be skipped."
+        )
 
 
 @pytest.fixture(scope="session")
@@ -74,13 +76,15 @@ def database(request: pytest.FixtureRequest, fresh_database) -> Iterator[Engine]
 
 @pytest.fixture
 def app(database: Engine):
-    app = create_app({
-        "TESTING": True,
-        "DATABASE_URL": database.url.render_as_string(hide_password=False),
-        "SECRET_KEY": "test-secret-key",
-        "PACKS_REFRESH_SECONDS": 0,
-        "WTF_CSRF_ENABLED": False,  # tests of CSRF itself turn it back on
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database.url.render_as_string(hide_password=False),
+            "SECRET_KEY": "test-secret-key",
+            "PACKS_REFRESH_SECONDS": 0,
+            "WTF_CSRF_ENABLED": False,  # tests of CSRF itself turn it back on
+        }
+    )
     connection = database.connect()
     transaction = connection.begin()
     app.extensions["guichet.db"].bind_to(connection)

@@ -38,8 +38,9 @@ def test_publishing_the_same_text_again_changes_nothing(db_session):
 def test_a_changed_pack_becomes_a_new_version_and_the_old_one_is_kept(db_session):
     [result] = publish_packs(db_session, [toronto(("amount_cents: 51600", "amount_cents: 52600"))])
     assert (result.version, result.changed) == (2, True)
-    rows = db_session.scalars(select(PackVersion).where(PackVersion.jurisdiction_code == "3520005")
-                              .order_by(PackVersion.version)).all()
+    rows = db_session.scalars(
+        select(PackVersion).where(PackVersion.jurisdiction_code == "3520005").order_by(PackVersion.version)
+    ).all()
     assert [(r.version, r.active) for r in rows] == [(1, False), (2, True)]
     assert "52600" in rows[1].source
     packs = load_active_pack_set(db_session)
@@ -49,8 +50,10 @@ def test_a_changed_pack_becomes_a_new_version_and_the_old_one_is_kept(db_session
 def test_a_broken_pack_is_rejected_and_nothing_is_stored(db_session):
     before = version_count(db_session)
     broken = toronto(("question: has_patio", "question: has_pool"))
-    good_vancouver = PackSource("vancouver-5915022.yaml",
-                                (bundled_pack_directory() / "vancouver-5915022.yaml").read_text() + "\n# edited\n")
+    good_vancouver = PackSource(
+        "vancouver-5915022.yaml",
+        (bundled_pack_directory() / "vancouver-5915022.yaml").read_text() + "\n# edited\n",
+    )
     with pytest.raises(PackError) as raised:
         publish_packs(db_session, [good_vancouver, broken])
     [problem] = raised.value.problems
@@ -62,7 +65,9 @@ def test_a_broken_pack_is_rejected_and_nothing_is_stored(db_session):
 
 
 def test_a_new_municipality_is_checked_against_its_province_in_force(db_session):
-    ottawa = PackSource("ottawa-3506008.yaml", """
+    ottawa = PackSource(
+        "ottawa-3506008.yaml",
+        """
 format: 1
 jurisdiction:
   code: "3506008"
@@ -83,14 +88,17 @@ permits:
     processing_days: 10
     workflow: review
     refundable: true
-""")
+""",
+    )
     packs = validate_with_active(db_session, [ottawa])
     assert "3506008" in packs.chains
     assert "CA-ON" in packs.packs
     [result] = publish_packs(db_session, [ottawa])
     assert (result.jurisdiction_code, result.version, result.changed) == ("3506008", 1, True)
 
-    clash = PackSource("other.yaml", ottawa.text.replace('"3506008"', '"3506009"')
-                       .replace("OTT-", "OTX-").replace("[K1, K2]", "[K1A]"))
+    clash = PackSource(
+        "other.yaml",
+        ottawa.text.replace('"3506008"', '"3506009"').replace("OTT-", "OTX-").replace("[K1, K2]", "[K1A]"),
+    )
     with pytest.raises(PackError, match="overlaps K1, already covered by 3506008"):
         validate_with_active(db_session, [clash])

@@ -12,8 +12,12 @@ CATALOGUE = APP / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 def extracted_messages() -> set:
     method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
     keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
-    return {message for _file, _line, message, _comments, _context in
-            extract_from_dir(str(APP), method_map=method_map, keywords=keywords)}
+    return {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(APP), method_map=method_map, keywords=keywords
+        )
+    }
 
 
 def test_every_message_in_the_code_has_a_french_translation():

@@ -56,7 +56,7 @@ def normalize_database_url(url: str) -> str:
     """Let people write postgresql://... and still get the psycopg 3 driver we ship."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -28,7 +28,9 @@ class PublishedPack:
 
 
 def active_versions(session: Session) -> list[PackVersion]:
-    return list(session.scalars(select(PackVersion).where(PackVersion.active).order_by(PackVersion.jurisdiction_code)))
+    return list(
+        session.scalars(select(PackVersion).where(PackVersion.active).order_by(PackVersion.jurisdiction_code))
+    )
 
 
 def packs_revision(session: Session) -> int:
@@ -48,7 +50,11 @@ def _jurisdiction_code(source: PackSource) -> str | None:
 def combined_sources(session: Session, new_sources: Sequence[PackSource]) -> list[PackSource]:
     """The new files plus every pack in force that they do not replace."""
     replaced = {_jurisdiction_code(source) for source in new_sources}
-    kept = [PackSource(v.filename, v.source) for v in active_versions(session) if v.jurisdiction_code not in replaced]
+    kept = [
+        PackSource(v.filename, v.source)
+        for v in active_versions(session)
+        if v.jurisdiction_code not in replaced
+    ]
     return kept + list(new_sources)
 
 
@@ -68,11 +74,21 @@ def publish_packs(session: Session, new_sources: Sequence[PackSource]) -> list[P
         if current is not None and current.sha256 == source.sha256:
             results.append(PublishedPack(code, current.version, changed=False))
             continue
-        latest = session.scalar(select(func.max(PackVersion.version)).where(PackVersion.jurisdiction_code == code))
+        latest = session.scalar(
+            select(func.max(PackVersion.version)).where(PackVersion.jurisdiction_code == code)
+        )
         session.execute(update(PackVersion).where(PackVersion.jurisdiction_code == code).values(active=False))
         version = (latest or 0) + 1
-        session.add(PackVersion(jurisdiction_code=code, version=version, filename=source.filename,
-                                source=source.text, sha256=source.sha256, active=True))
+        session.add(
+            PackVersion(
+                jurisdiction_code=code,
+                version=version,
+                filename=source.filename,
+                source=source.text,
+                sha256=source.sha256,
+                active=True,
+            )
+        )
         results.append(PublishedPack(code, version, changed=True))
     session.flush()
     _remember(pack_set, [PackSource(v.filename, v.source) for v in active_versions(session)])

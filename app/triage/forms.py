@@ -47,17 +47,34 @@ def _field(question: Question, language: str):
     description = question.help.in_(language) if question.help else ""
     validators = [Optional()]
     if question.type == "yes_no":
-        return RadioField(label, choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
-                          description=description, validators=validators)
+        return RadioField(
+            label,
+            choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
+            description=description,
+            validators=validators,
+        )
     if question.type == "choice":
-        return RadioField(label, choices=[SelectChoice(c.value, c.label.in_(language)) for c in question.choices],
-                          description=description, validators=validators)
+        return RadioField(
+            label,
+            choices=[SelectChoice(c.value, c.label.in_(language)) for c in question.choices],
+            description=description,
+            validators=validators,
+        )
     if question.type == "money":
-        return DecimalField(label, places=2, description=description, validators=validators,
-                            render_kw={"inputmode": "decimal", "autocomplete": "off"})
+        return DecimalField(
+            label,
+            places=2,
+            description=description,
+            validators=validators,
+            render_kw={"inputmode": "decimal", "autocomplete": "off"},
+        )
     unit = f" ({question.unit.in_(language)})" if question.unit else ""
-    return IntegerField(label + unit, description=description, validators=validators,
-                        render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    return IntegerField(
+        label + unit,
+        description=description,
+        validators=validators,
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
 
 
 def answer_from_field(question: Question, data) -> object:

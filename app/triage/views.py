@@ -57,11 +57,23 @@ def questions(code: str):
     with_errors = [q for q in visible if form[q.id].errors]
     if not with_errors and all(q.id in answers for q in visible):
         result = evaluate(chain, answers)
-        return render_template("triage/results.html", result=result, chain=chain, levels=LEVELS,
-                               language=language, format_cents=format_cents)
+        return render_template(
+            "triage/results.html",
+            result=result,
+            chain=chain,
+            levels=LEVELS,
+            language=language,
+            format_cents=format_cents,
+        )
     new_questions = [q for q in visible if q.id not in shown_before]
-    return render_template("triage/questions.html", form=form, chain=chain, questions=visible,
-                           with_errors=with_errors, new_questions=new_questions)
+    return render_template(
+        "triage/questions.html",
+        form=form,
+        chain=chain,
+        questions=visible,
+        with_errors=with_errors,
+        new_questions=new_questions,
+    )
 
 
 def _add_error(field, message: str) -> None:

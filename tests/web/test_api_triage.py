@@ -8,7 +8,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from app.api.openapi import openapi_document
-from tests.engine.test_bundled_triage import TORONTO_FULL, TORONTO_PLAIN
+from tests.answer_sets import TORONTO_FULL, TORONTO_PLAIN
 
 SPEC = OpenAPI.from_dict(openapi_document())
 
@@ -16,8 +16,11 @@ SPEC = OpenAPI.from_dict(openapi_document())
 def conforms(response):
     """Fail unless the response matches the OpenAPI document for its operation and status."""
     sent = response.request  # its body was consumed by the app; the operation is all that matters here
-    request = Request(EnvironBuilder(path=sent.path, method=sent.method,
-                                     query_string=sent.query_string.decode()).get_environ())
+    request = Request(
+        EnvironBuilder(
+            path=sent.path, method=sent.method, query_string=sent.query_string.decode()
+        ).get_environ()
+    )
     SPEC.validate_response(WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
     return response
 
@@ -34,7 +37,12 @@ def test_jurisdictions_lists_every_loaded_pack(client):
     response = conforms(client.get("/api/v1/jurisdictions"))
     by_code = {j["code"]: j for j in response.json["jurisdictions"]}
     assert set(by_code) == {"CA", "CA-ON", "CA-BC", "3520005", "5915022"}
-    assert by_code["3520005"] == {"code": "3520005", "level": "municipal", "name": "Toronto", "parent": "CA-ON"}
+    assert by_code["3520005"] == {
+        "code": "3520005",
+        "level": "municipal",
+        "name": "Toronto",
+        "parent": "CA-ON",
+    }
     assert by_code["CA"]["parent"] is None
     assert response.json["jurisdictions"][0]["code"] == "CA"
 
@@ -66,12 +74,26 @@ def test_questions_need_a_known_municipality(client):
 
 
 def test_triage_of_a_full_toronto_restaurant(client):
-    response = conforms(client.post("/api/v1/triage", json={"jurisdiction": "3520005", "answers": TORONTO_FULL}))
+    response = conforms(
+        client.post("/api/v1/triage", json={"jurisdiction": "3520005", "answers": TORONTO_FULL})
+    )
     assert response.status_code == 200
     body = response.json
     codes = [p["code"] for p in body["permits"]]
-    assert {"CA-BN", "CA-GST-HST", "CA-PAYROLL", "ON-WSIB", "ON-AGCO", "ON-FOOD-HANDLER", "TO-EATING",
-            "TO-ZONING", "TO-BUILDING", "TO-SIGN", "TO-CAFETO", "TO-HEALTH"} <= set(codes)
+    assert {
+        "CA-BN",
+        "CA-GST-HST",
+        "CA-PAYROLL",
+        "ON-WSIB",
+        "ON-AGCO",
+        "ON-FOOD-HANDLER",
+        "TO-EATING",
+        "TO-ZONING",
+        "TO-BUILDING",
+        "TO-SIGN",
+        "TO-CAFETO",
+        "TO-HEALTH",
+    } <= set(codes)
     for index, permit in enumerate(body["permits"]):
         assert all(codes.index(code) < index for code in permit["depends_on"])
     assert body["total_fee_cents"] == sum(p["fee_cents"] for p in body["permits"])
@@ -85,16 +107,20 @@ def test_triage_of_a_full_toronto_restaurant(client):
 
 
 def test_triage_answers_in_french(client):
-    response = conforms(client.post("/api/v1/triage?lang=fr",
-                                    json={"jurisdiction": "3520005", "answers": TORONTO_FULL}))
+    response = conforms(
+        client.post("/api/v1/triage?lang=fr", json={"jurisdiction": "3520005", "answers": TORONTO_FULL})
+    )
     agco = next(p for p in response.json["permits"] if p["code"] == "ON-AGCO")
     assert any("Oui" in reason for reason in agco["reasons"])
     assert "alcool" in agco["name"].lower() or "alcool" in agco["description"].lower()
 
 
 def test_accept_language_picks_french(client):
-    response = client.post("/api/v1/triage", json={"jurisdiction": "3520005", "answers": TORONTO_PLAIN},
-                           headers={"Accept-Language": "fr-CA,fr;q=0.9"})
+    response = client.post(
+        "/api/v1/triage",
+        json={"jurisdiction": "3520005", "answers": TORONTO_PLAIN},
+        headers={"Accept-Language": "fr-CA,fr;q=0.9"},
+    )
     reasons = {r for p in response.json["permits"] for r in p["reasons"]}
     assert reasons == {"Requis pour toute entreprise de ce type ici."}
 
@@ -109,34 +135,85 @@ def test_a_plain_take_out_counter_needs_far_fewer_permits(client):
 @pytest.mark.parametrize(
     ("body", "status", "errors"),
     [
-        ({"jurisdiction": "0000000", "answers": {}}, 422,
-         [("jurisdiction", "Unknown municipality '0000000'.")]),
-        ({"jurisdiction": "CA-ON", "answers": {}}, 422,
-         [("jurisdiction", "CA-ON is not a municipality: triage needs the municipality where the business "
-                           "will operate.")]),
-        ({"jurisdiction": "3520005", "answers": {**TORONTO_PLAIN, "has_pool": True}}, 422,
-         [("answers.has_pool", "Unknown question 'has_pool' for Toronto.")]),
-        ({"jurisdiction": "3520005", "answers": {**TORONTO_PLAIN, "serves_alcohol": "yes"}}, 422,
-         [("answers.serves_alcohol", "Answer yes or no (true or false).")]),
-        ({"jurisdiction": "3520005", "answers": {**TORONTO_PLAIN, "seating_capacity": -1}}, 422,
-         [("answers.seating_capacity", None)]),
-        ({"jurisdiction": "3520005", "answers": {**TORONTO_PLAIN, "seating_capacity": 2.5}}, 422,
-         [("answers.seating_capacity", "Enter a whole number.")]),
-        ({"jurisdiction": "3520005", "answers": {**TORONTO_PLAIN, "expected_annual_sales": "lots"}}, 422,
-         [("answers.expected_annual_sales", None)]),
-        ({"jurisdiction": "3520005", "answers": {**TORONTO_PLAIN, "has_patio": True, "patio_type": "roof"}},
-         422, [("answers.patio_type", "Choose one of: curb_lane, sidewalk, private.")]),
-        ({"jurisdiction": "3520005", "answers": {k: v for k, v in TORONTO_PLAIN.items() if k != "hires_staff"}},
-         422, [("answers.hires_staff", "This question needs an answer.")]),
+        (
+            {"jurisdiction": "0000000", "answers": {}},
+            422,
+            [("jurisdiction", "Unknown municipality '0000000'.")],
+        ),
+        (
+            {"jurisdiction": "CA-ON", "answers": {}},
+            422,
+            [
+                (
+                    "jurisdiction",
+                    "CA-ON is not a municipality: triage needs the municipality where the business "
+                    "will operate.",
+                )
+            ],
+        ),
+        (
+            {"jurisdiction": "3520005", "answers": {**TORONTO_PLAIN, "has_pool": True}},
+            422,
+            [("answers.has_pool", "Unknown question 'has_pool' for Toronto.")],
+        ),
+        (
+            {"jurisdiction": "3520005", "answers": {**TORONTO_PLAIN, "serves_alcohol": "yes"}},
+            422,
+            [("answers.serves_alcohol", "Answer yes or no (true or false).")],
+        ),
+        (
+            {"jurisdiction": "3520005", "answers": {**TORONTO_PLAIN, "seating_capacity": -1}},
+            422,
+            [("answers.seating_capacity", None)],
+        ),
+        (
+            {"jurisdiction": "3520005", "answers": {**TORONTO_PLAIN, "seating_capacity": 2.5}},
+            422,
+            [("answers.seating_capacity", "Enter a whole number.")],
+        ),
+        (
+            {"jurisdiction": "3520005", "answers": {**TORONTO_PLAIN, "expected_annual_sales": "lots"}},
+            422,
+            [("answers.expected_annual_sales", None)],
+        ),
+        (
+            {
+                "jurisdiction": "3520005",
+                "answers": {**TORONTO_PLAIN, "has_patio": True, "patio_type": "roof"},
+            },
+            422,
+            [("answers.patio_type", "Choose one of: curb_lane, sidewalk, private.")],
+        ),
+        (
+            {
+                "jurisdiction": "3520005",
+                "answers": {k: v for k, v in TORONTO_PLAIN.items() if k != "hires_staff"},
+            },
+            422,
+            [("answers.hires_staff", "This question needs an answer.")],
+        ),
         ({"jurisdiction": "3520005"}, 422, [("answers", None)]),
         ({"answers": {}}, 422, [("jurisdiction", None)]),
         ({"jurisdiction": 3520005, "answers": {}}, 422, [("jurisdiction", None)]),
         ({"jurisdiction": "3520005", "answers": [], "extra": 1}, 422, [("answers", None), ("extra", None)]),
         ([1, 2], 400, [(None, "The request body must be a JSON object.")]),
     ],
-    ids=["unknown-municipality", "province-not-municipality", "unknown-question", "wrong-type", "below-bounds",
-         "not-whole", "money-not-cents", "not-a-choice", "missing-answer", "no-answers", "no-jurisdiction",
-         "jurisdiction-not-string", "answers-not-object-and-extra", "body-not-object"],
+    ids=[
+        "unknown-municipality",
+        "province-not-municipality",
+        "unknown-question",
+        "wrong-type",
+        "below-bounds",
+        "not-whole",
+        "money-not-cents",
+        "not-a-choice",
+        "missing-answer",
+        "no-answers",
+        "no-jurisdiction",
+        "jurisdiction-not-string",
+        "answers-not-object-and-extra",
+        "body-not-object",
+    ],
 )
 def test_bad_input_gets_field_level_errors(client, body, status, errors):
     response = conforms(client.post("/api/v1/triage", json=body))
@@ -153,7 +230,9 @@ def test_bounds_errors_say_the_bound(client):
     answers = {**TORONTO_PLAIN, "hires_staff": True, "number_of_employees": 0}
     response = client.post("/api/v1/triage", json={"jurisdiction": "3520005", "answers": answers})
     assert response.status_code == 422
-    assert response.json["errors"] == [{"field": "answers.number_of_employees", "message": "Enter 1 or more."}]
+    assert response.json["errors"] == [
+        {"field": "answers.number_of_employees", "message": "Enter 1 or more."}
+    ]
 
 
 def test_malformed_json_is_a_client_error_not_a_crash(client):
@@ -171,5 +250,7 @@ def test_unknown_api_routes_and_methods_answer_json(client):
 
 def test_api_post_needs_no_csrf_token(app):
     app.config["WTF_CSRF_ENABLED"] = True
-    response = app.test_client().post("/api/v1/triage", json={"jurisdiction": "3520005", "answers": TORONTO_PLAIN})
+    response = app.test_client().post(
+        "/api/v1/triage", json={"jurisdiction": "3520005", "answers": TORONTO_PLAIN}
+    )
     assert response.status_code == 200

@@ -4,7 +4,7 @@ import json
 
 from sqlalchemy import func, select
 
-from tests.engine.test_bundled_triage import TORONTO_FULL
+from tests.answer_sets import TORONTO_FULL
 from workflows.models import PackVersion
 from workflows.packs.loader import bundled_pack_directory
 
@@ -18,7 +18,9 @@ def test_validate_the_bundled_packs(runner):
 def test_validate_reports_every_problem_with_file_path_and_line(runner, tmp_path):
     bad = tmp_path / "toronto-3520005.yaml"
     text = (bundled_pack_directory() / "toronto-3520005.yaml").read_text()
-    bad.write_text(text.replace("workflow: review", "workflow: revue", 1).replace("code: TO-SIGN", "code: TO-ZONING"))
+    bad.write_text(
+        text.replace("workflow: review", "workflow: revue", 1).replace("code: TO-SIGN", "code: TO-ZONING")
+    )
     result = runner.invoke(args=["packs", "validate", str(bad)])
     assert result.exit_code == 1
     assert "nothing was loaded" in result.output
@@ -61,7 +63,9 @@ def test_triage_prints_permits_reasons_and_total(runner, tmp_path):
     assert any("(ON-AGCO)" in line for line in lines)
     assert lines[-1].startswith("Total: $")
     assert "estimated time to open:" in lines[-1]
-    french = runner.invoke(args=["triage", "--jurisdiction", "3520005", "--answers", str(answers), "--lang", "fr"])
+    french = runner.invoke(
+        args=["triage", "--jurisdiction", "3520005", "--answers", str(answers), "--lang", "fr"]
+    )
     assert "Numéro d'entreprise" in french.output
     assert french.output.splitlines()[-1].startswith("Total: ")
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.engine.test_bundled_triage import TORONTO_FULL
+from tests.answer_sets import TORONTO_FULL
 
 YES_NO_FIELDS = {key for key, value in TORONTO_FULL.items() if isinstance(value, bool)}
 
@@ -117,6 +117,7 @@ def test_posting_without_a_csrf_token_is_refused(csrf_client):
     response = csrf_client.post("/triage/3520005", data=form_data(TORONTO_FULL, shown))
     assert response.status_code == 400
     page = csrf_client.get("/triage/3520005").get_data(as_text=True)
-    accepted = csrf_client.post("/triage/3520005",
-                                data={**form_data(TORONTO_FULL, shown), "csrf_token": csrf_token(page)})
+    accepted = csrf_client.post(
+        "/triage/3520005", data={**form_data(TORONTO_FULL, shown), "csrf_token": csrf_token(page)}
+    )
     assert accepted.status_code == 200
