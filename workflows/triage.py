@@ -201,13 +201,16 @@ def evaluate(chain: Chain, answers: Mapping[str, Any]) -> TriageResult:
         if holds:
             applied.add(permit.code)
             matched[permit.code] = (permit, facts)
+    rank = chain.permit_rank
+    before = {
+        code: tuple(sorted((d for d in chain.prerequisites(permit) if d in matched), key=rank.__getitem__))
+        for code, (permit, _facts) in matched.items()
+    }
     outcomes: list[PermitOutcome] = []
     ready: dict[str, int] = {}
-    for code in _prerequisites_first(matched, chain.permit_rank):
+    for code in _prerequisites_first(before, rank):
         permit, facts = matched[code]
-        prerequisites = tuple(
-            sorted((d for d in permit.depends_on if d in matched), key=chain.permit_rank.get)
-        )
+        prerequisites = before[code]
         ready[code] = permit.processing_days + max((ready[d] for d in prerequisites), default=0)
         outcomes.append(
             PermitOutcome(
@@ -233,10 +236,10 @@ def evaluate(chain: Chain, answers: Mapping[str, Any]) -> TriageResult:
     )
 
 
-def _prerequisites_first(matched: Mapping[str, tuple[Permit, Any]], rank: Mapping[str, int]) -> list[str]:
+def _prerequisites_first(before: Mapping[str, tuple[str, ...]], rank: Mapping[str, int]) -> list[str]:
     """Kahn's algorithm; among permits that are ready, federal and earlier-declared ones first."""
-    waiting = {code: {d for d in permit.depends_on if d in matched} for code, (permit, _) in matched.items()}
-    dependants: dict[str, list[str]] = {code: [] for code in matched}
+    waiting = {code: set(prerequisites) for code, prerequisites in before.items()}
+    dependants: dict[str, list[str]] = {code: [] for code in before}
     for code, prerequisites in waiting.items():
         for prerequisite in prerequisites:
             dependants[prerequisite].append(code)

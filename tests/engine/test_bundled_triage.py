@@ -197,11 +197,12 @@ def test_exact_permit_set(engine, municipality, answers, expected):
 
 
 @pytest.mark.parametrize(("municipality", "answers", "expected"), ROWS)
-def test_prerequisites_come_before_dependants(engine, municipality, answers, expected):
+def test_prerequisites_come_before_dependants(engine, bundled_packs, municipality, answers, expected):
     result = engine.triage(municipality, answers)
+    chain = bundled_packs.chains[municipality]
     order = codes(result)
     for position, permit in enumerate(result.permits):
-        assert set(permit.depends_on) == set(permit.permit.depends_on) & set(order)
+        assert set(permit.depends_on) == set(chain.prerequisites(permit.permit)) & set(order)
         for prerequisite in permit.depends_on:
             assert order.index(prerequisite) < position, f"{prerequisite} must come before {order[position]}"
 
@@ -246,19 +247,23 @@ def test_toronto_full_restaurant_fees_and_duration(engine):
         "TO-HEALTH": 0,
     }
     assert result.total_fee_cents == 666_370
-    # zoning 10 -> building 30 -> health 14 -> eating licence 10 -> CaféTO 15 = 79 days,
-    # longer than the AGCO licence alone (77 days).
-    assert result.estimated_days == 79
+    # The AGCO licence waits for Toronto's building and health clearances:
+    # zoning 10 -> building 30 -> health 14 -> AGCO 77 = 131 days, longer than
+    # zoning 10 -> building 30 -> health 14 -> eating licence 10 -> CaféTO 15 = 79 days.
+    assert result.estimated_days == 131
+    assert outcome(result, "ON-AGCO").depends_on == ("TO-BUILDING", "TO-HEALTH")
+    assert outcome(result, "ON-AGCO").ready_after_days == 131
     assert outcome(result, "TO-CAFETO").ready_after_days == 79
-    assert outcome(result, "ON-AGCO").ready_after_days == 77
 
 
 def test_toronto_expanded_licence_costs_more(engine):
     result = engine.triage(TORONTO, TORONTO_EXPANDED)
     assert outcome(result, "TO-EXPANDED").fee_cents == 72_300
     assert result.total_fee_cents == 666_370 - 51_600 + 72_300
-    # zoning 10 -> building 30 -> health 14 -> expanded licence 15 -> CaféTO 15
-    assert result.estimated_days == 84
+    # zoning 10 -> building 30 -> health 14 -> expanded licence 15 -> CaféTO 15 = 84 days;
+    # the AGCO licence (131 days, as above) is still the longest chain.
+    assert outcome(result, "TO-CAFETO").ready_after_days == 84
+    assert result.estimated_days == 131
     assert outcome(result, "TO-CAFETO").depends_on == ("TO-EXPANDED",)
 
 
@@ -268,7 +273,11 @@ def test_vancouver_full_restaurant_fees_and_duration(engine):
     # BC chain: name 14 -> PST 29 -> health 30 -> liquor 35 -> city licence 14 -> patio 21
     assert result.estimated_days == 143
     assert outcome(result, "BC-HEALTH").depends_on == ("BC-NAME", "BC-PST", "BC-WORKSAFE")
-    assert outcome(result, "BC-LIQUOR").depends_on == ("BC-HEALTH",)
+    # The occupant load permit (building 56 + 14 = 70 days) now comes first too, but the
+    # health permit (name 14 + PST 29 + health 30 = 73 days) is later: liquor at 73 + 35.
+    assert outcome(result, "BC-LIQUOR").depends_on == ("BC-HEALTH", "VAN-OCCUPANT-LOAD")
+    assert outcome(result, "VAN-OCCUPANT-LOAD").ready_after_days == 70
+    assert outcome(result, "BC-LIQUOR").ready_after_days == 108
     assert set(outcome(result, "VAN-BL").depends_on) == {
         "BC-HEALTH",
         "BC-LIQUOR",

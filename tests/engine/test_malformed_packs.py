@@ -376,6 +376,11 @@ def _cycle_depends_on(packs: dict[str, Any]) -> None:
     permit(packs, TO, 0)["depends_on"] = ["CA-BN", "TO-PATIO"]
 
 
+def _cycle_across_levels(packs: dict[str, Any]) -> None:
+    permit(packs, TO, 0)["depends_on"] = ["CA-BN", "ON-LIQ"]
+    permit(packs, TO, 0)["prerequisite_of"] = ["ON-LIQ"]
+
+
 def _cycle_rules(packs: dict[str, Any]) -> None:
     permit(packs, TO, 0)["applies_if"] = {
         "any": [{"permit": "TO-PATIO"}, {"question": "patio", "equals": True}]
@@ -784,6 +789,30 @@ CASES = [
         "permits[0].depends_on",
         "cyclic prerequisites: TO-EAT -> TO-PATIO -> TO-EAT",
         line=("depends_on: [CA-BN, TO-PATIO]",),
+    ),
+    Case(
+        "prerequisite-of-unknown-permit",
+        set_(TO, "permits", 0, "prerequisite_of", value=["ON-LIQUOR"]),
+        TO,
+        "permits[0].prerequisite_of[0]",
+        "unknown permit ON-LIQUOR",
+        line=("prerequisite_of: [ON-LIQUOR]",),
+    ),
+    Case(
+        "prerequisite-of-itself",
+        set_(TO, "permits", 0, "prerequisite_of", value=["TO-EAT"]),
+        TO,
+        "permits[0].prerequisite_of[0]",
+        "a permit cannot be a prerequisite of itself",
+        line=("prerequisite_of: [TO-EAT]",),
+    ),
+    Case(
+        "cyclic-prerequisites-across-levels",
+        _cycle_across_levels,
+        TO,
+        "permits[0].depends_on",
+        "cyclic prerequisites: TO-EAT -> ON-LIQ -> TO-EAT",
+        line=("code: TO-EAT", "depends_on:"),
     ),
     Case(
         "cyclic-permit-rules",

@@ -68,9 +68,31 @@ class Scope:
     permits: set[str] = field(default_factory=set)
     #: While checking a show_if: this question and those after it, which it may not read.
     asked_later: set[str] = field(default_factory=set)
+    #: Permit code -> the permits that must come before it, along the whole chain.
+    prerequisites: dict[str, set[str]] = field(default_factory=dict)
 
     def extended(self) -> Scope:
-        return Scope(dict(self.questions), set(self.fields), set(self.agencies), set(self.permits))
+        return Scope(
+            dict(self.questions),
+            set(self.fields),
+            set(self.agencies),
+            set(self.permits),
+            prerequisites={code: set(before) for code, before in self.prerequisites.items()},
+        )
+
+
+def link_prerequisites(
+    graph: dict[str, set[str]], code: str, depends_on: Iterable[str], prerequisite_of: Iterable[str]
+) -> None:
+    """Record both ways of saying "before": `depends_on` (mine) and `prerequisite_of` (theirs).
+
+    `prerequisite_of` lets a municipality put its own clearance before a provincial licence
+    (Toronto's building permit before Ontario's liquor licence) while references still only
+    point towards ancestors.
+    """
+    graph.setdefault(code, set()).update(depends_on)
+    for later in prerequisite_of:
+        graph.setdefault(later, set()).add(code)
 
 
 def parents_first(packs: Iterable[ParsedPack]) -> list[ParsedPack]:
@@ -278,15 +300,15 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
                     f"known: {', '.join(sorted(WORKFLOW_TEMPLATES))}",
                 )
             )
-        for d_index, code in enumerate(permit.get("depends_on", ())):
-            if code == permit["code"]:
-                problems.append(
-                    pack.problem((*path, "depends_on", d_index), "a permit cannot depend on itself")
-                )
-            elif code not in visible_permits:
-                problems.append(
-                    pack.problem((*path, "depends_on", d_index), f"unknown prerequisite permit {code}")
-                )
+        for key, itself, unknown in (
+            ("depends_on", "a permit cannot depend on itself", "unknown prerequisite permit"),
+            ("prerequisite_of", "a permit cannot be a prerequisite of itself", "unknown permit"),
+        ):
+            for d_index, code in enumerate(permit.get(key, ())):
+                if code == permit["code"]:
+                    problems.append(pack.problem((*path, key, d_index), itself))
+                elif code not in visible_permits:
+                    problems.append(pack.problem((*path, key, d_index), f"{unknown} {code}"))
         _check_condition(
             pack,
             (*path, "applies_if"),
@@ -300,8 +322,16 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
         for key in ("fee", "renewal_fee"):
             if key in permit:
                 _check_fee(pack, (*path, key), permit[key], scope, problems)
-    _check_cycles(pack, permits, "depends_on", lambda p: p.get("depends_on", ()), problems)
-    _check_cycles(pack, permits, "applies_if", lambda p: _permit_refs(p["applies_if"]), problems)
+    for permit in permits:
+        link_prerequisites(
+            scope.prerequisites,
+            permit["code"],
+            (code for code in permit.get("depends_on", ()) if code in visible_permits),
+            (code for code in permit.get("prerequisite_of", ()) if code in visible_permits),
+        )
+    _check_cycles(pack, permits, "depends_on", scope.prerequisites, problems)
+    rules = {permit["code"]: _permit_refs(permit["applies_if"]) & own_permits for permit in permits}
+    _check_cycles(pack, permits, "applies_if", rules, problems)
     scope.permits |= own_permits
     for index, suggestion in enumerate(data.get("suggestions", ())):
         _check_condition(
@@ -522,21 +552,25 @@ def _permit_refs(condition: Mapping[str, Any]) -> set[str]:
 
 
 def _check_cycles(
-    pack: ParsedPack, permits: Sequence[Mapping[str, Any]], key: str, edges, problems: list[PackProblem]
+    pack: ParsedPack,
+    permits: Sequence[Mapping[str, Any]],
+    key: str,
+    graph: Mapping[str, set[str]],
+    problems: list[PackProblem],
 ) -> None:
-    own = {permit["code"]: index for index, permit in enumerate(permits)}
-    graph = {
-        permit["code"]: {code for code in edges(permit) if code in own and code != permit["code"]}
-        for permit in permits
-    }
+    """Report a cycle in `graph` (code -> codes that come first); only this pack can have made it."""
     try:
-        tuple(TopologicalSorter(graph).static_order())
+        tuple(TopologicalSorter({code: before - {code} for code, before in graph.items()}).static_order())
     except CycleError as error:
-        cycle = error.args[1]
+        ring = list(reversed(error.args[1]))[:-1]  # each code waits for the next one
+        own = {permit["code"]: index for index, permit in enumerate(permits)}
+        first_own = min((own[code] for code in ring if code in own), default=None)
+        if first_own is None:
+            return  # an ancestor's cycle, reported with the ancestor
+        start = ring.index(permits[first_own]["code"])
+        ring = ring[start:] + ring[:start] + [ring[start]]
         what = "prerequisites" if key == "depends_on" else "rules (applies_if permit references)"
-        problems.append(
-            pack.problem(("permits", own[cycle[0]], key), f"cyclic {what}: {' -> '.join(reversed(cycle))}")
-        )
+        problems.append(pack.problem(("permits", first_own, key), f"cyclic {what}: {' -> '.join(ring)}"))
 
 
 def rule_order(permits: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

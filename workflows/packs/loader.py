@@ -288,6 +288,7 @@ def _compile_pack(parsed: ParsedPack, agencies: dict[str, Agency]) -> Pack:
             refundable=p["refundable"],
             fields=tuple(p.get("fields", ())),
             depends_on=tuple(p.get("depends_on", ())),
+            prerequisite_of=tuple(p.get("prerequisite_of", ())),
             renewal_fee=compile_fee(p["renewal_fee"]) if "renewal_fee" in p else None,
             validity_months=p.get("validity_months"),
             url=p.get("url"),
@@ -326,6 +327,10 @@ def _chain(municipal: Pack, packs: dict[str, Pack]) -> Chain:
     lineage.reverse()  # federal, provincial, municipal
     questions = tuple(q for pack in lineage for q in pack.questions)
     permits = tuple(p for pack in lineage for p in pack.permits)
+    added: dict[str, list[str]] = {}
+    for permit in permits:
+        for later in permit.prerequisite_of:
+            added.setdefault(later, []).append(permit.code)
     return Chain(
         municipality=municipal.jurisdiction,
         jurisdictions=tuple(pack.jurisdiction for pack in lineage),
@@ -335,4 +340,5 @@ def _chain(municipal: Pack, packs: dict[str, Pack]) -> Chain:
         permit_rank={p.code: rank for rank, p in enumerate(permits)},
         suggestions=tuple(s for pack in lineage for s in pack.suggestions),
         fields={f.id: f for pack in lineage for f in pack.fields},
+        added_prerequisites={code: tuple(before) for code, before in added.items()},
     )

@@ -91,6 +91,7 @@ class Permit:
     refundable: bool
     fields: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    prerequisite_of: tuple[str, ...] = ()
     renewal_fee: FeeSchedule | None = None
     validity_months: int | None = None
     url: str | None = None
@@ -138,6 +139,12 @@ class Chain:
     permit_rank: dict[str, int]  # display order: federal first, then rule (mostly declaration) order
     suggestions: tuple[Suggestion, ...]
     fields: dict[str, FieldDefinition]
+    #: Prerequisites a permit gained from `prerequisite_of` in this chain (usually none).
+    added_prerequisites: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def prerequisites(self, permit: Permit) -> tuple[str, ...]:
+        """Every permit that must come before `permit` here, when it applies too."""
+        return permit.depends_on + self.added_prerequisites.get(permit.code, ())
 
 
 @dataclass(frozen=True)
