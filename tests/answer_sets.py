@@ -48,3 +48,20 @@ VANCOUVER_FULL = {
     "trades_under_other_name": True,
     "patio_type": "sidewalk",
 }
+
+#: Exactly what TORONTO_FULL needs, worked out by hand from the reference facts.
+TORONTO_FULL_PERMITS = {
+    "CA-BN",
+    "CA-GST-HST",
+    "CA-PAYROLL",
+    "ON-WSIB",
+    "ON-AGCO",
+    "ON-SMART-SERVE",
+    "ON-FOOD-HANDLER",
+    "TO-EATING",
+    "TO-ZONING",
+    "TO-BUILDING",
+    "TO-SIGN",
+    "TO-CAFETO",
+    "TO-HEALTH",
+}

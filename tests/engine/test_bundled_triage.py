@@ -14,6 +14,7 @@ from tests.answer_sets import (
     TORONTO,
     TORONTO_EXPANDED,
     TORONTO_FULL,
+    TORONTO_FULL_PERMITS,
     TORONTO_PLAIN,
     VANCOUVER,
     VANCOUVER_FULL,
@@ -23,21 +24,6 @@ from workflows.fees import FlatFee, PerUnitFee, TieredFee
 from workflows.triage import TriageResult
 
 TORONTO_PLAIN_PERMITS = {"ON-FOOD-HANDLER", "TO-ZONING", "TO-HEALTH", "TO-EATING"}
-TORONTO_FULL_PERMITS = {
-    "CA-BN",
-    "CA-GST-HST",
-    "CA-PAYROLL",
-    "ON-WSIB",
-    "ON-AGCO",
-    "ON-SMART-SERVE",
-    "ON-FOOD-HANDLER",
-    "TO-EATING",
-    "TO-ZONING",
-    "TO-BUILDING",
-    "TO-SIGN",
-    "TO-CAFETO",
-    "TO-HEALTH",
-}
 VANCOUVER_PLAIN_PERMITS = {"BC-HEALTH", "BC-FOODSAFE", "VAN-BL"}
 VANCOUVER_FULL_PERMITS = {
     "CA-BN",

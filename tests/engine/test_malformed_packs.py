@@ -234,6 +234,18 @@ def base_packs() -> dict[str, dict[str, Any]]:
     return {CA: federal, ON: ontario, TO: toronto}
 
 
+#: A restaurant with staff, alcohol and a patio: every permit of the base applies.
+BASE_ANSWERS = {
+    "hires_staff": True,
+    "staff_count": 4,
+    "annual_sales": 9000000,
+    "activity": "restaurant",
+    "seats": 80,
+    "serves_alcohol": True,
+    "patio": True,
+}
+
+
 def dump(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=200)
 
@@ -268,18 +280,7 @@ def load_problems(srcs: list[PackSource]) -> tuple[PackProblem, ...]:
 def test_base_set_loads_and_triages():
     packs = load_pack_set(sources(base_packs()))
     assert set(packs.packs) == {"CA", "CA-ON", "3520005"}
-    result = TriageEngine(packs).triage(
-        "3520005",
-        {
-            "hires_staff": True,
-            "staff_count": 4,
-            "annual_sales": 9000000,
-            "activity": "restaurant",
-            "seats": 80,
-            "serves_alcohol": True,
-            "patio": True,
-        },
-    )
+    result = TriageEngine(packs).triage("3520005", BASE_ANSWERS)
     codes = [outcome.permit.code for outcome in result.permits]
     assert codes == ["CA-BN", "CA-RT", "CA-RP", "ON-LIQ", "TO-EAT", "TO-PATIO"]
     fees = {outcome.permit.code: outcome.fee_cents for outcome in result.permits}

@@ -1,18 +1,8 @@
 """Prerequisites across levels: `prerequisite_of` lets a municipality put its clearance first."""
 
-from tests.engine.test_malformed_packs import CA, ON, TO, base_packs, permit, sources
+from tests.engine.test_malformed_packs import BASE_ANSWERS, CA, ON, TO, base_packs, permit, sources
 from workflows.packs import load_pack_set
 from workflows.triage import TriageEngine
-
-ANSWERS = {
-    "hires_staff": True,
-    "staff_count": 4,
-    "annual_sales": 9000000,
-    "activity": "restaurant",
-    "seats": 80,
-    "serves_alcohol": True,
-    "patio": True,
-}
 
 
 def test_a_municipal_permit_can_come_before_a_provincial_one():
@@ -21,7 +11,7 @@ def test_a_municipal_permit_can_come_before_a_provincial_one():
     # Toronto's eating establishment licence, as a provincial licence waits for city clearances.
     permit(packs, TO, 1)["depends_on"] = ["TO-EAT"]
     permit(packs, TO, 0)["prerequisite_of"] = ["ON-LIQ"]
-    result = TriageEngine(load_pack_set(sources(packs))).triage("3520005", ANSWERS)
+    result = TriageEngine(load_pack_set(sources(packs))).triage("3520005", BASE_ANSWERS)
     codes = [outcome.permit.code for outcome in result.permits]
     assert codes.index("TO-EAT") < codes.index("ON-LIQ")
     liquor = next(outcome for outcome in result.permits if outcome.permit.code == "ON-LIQ")

@@ -394,49 +394,21 @@ def _check_condition(
     if kind != "question" and operators:
         problems.append(pack.problem(path, f"{', '.join(operators)} only goes with question"))
         return
+    parts: list[tuple[Path, Mapping[str, Any]]] = []
     if kind in ("all", "any"):
-        for index, part in enumerate(condition[kind]):
-            _check_condition(
-                pack,
-                (*path, kind, index),
-                part,
-                scope,
-                permits,
-                problems,
-                allow_permits=allow_permits,
-                own_code=own_code,
-            )
+        parts = [((*path, kind, index), part) for index, part in enumerate(condition[kind])]
     elif kind == "at_least":
-        parts = condition["at_least"]["of"]
-        if condition["at_least"]["count"] > len(parts):
+        of = condition["at_least"]["of"]
+        if condition["at_least"]["count"] > len(of):
             problems.append(
                 pack.problem(
                     (*path, "at_least", "count"),
-                    f"count {condition['at_least']['count']} is more than the {len(parts)} conditions listed",
+                    f"count {condition['at_least']['count']} is more than the {len(of)} conditions listed",
                 )
             )
-        for index, part in enumerate(parts):
-            _check_condition(
-                pack,
-                (*path, "at_least", "of", index),
-                part,
-                scope,
-                permits,
-                problems,
-                allow_permits=allow_permits,
-                own_code=own_code,
-            )
+        parts = [((*path, "at_least", "of", index), part) for index, part in enumerate(of)]
     elif kind == "not":
-        _check_condition(
-            pack,
-            (*path, "not"),
-            condition["not"],
-            scope,
-            permits,
-            problems,
-            allow_permits=allow_permits,
-            own_code=own_code,
-        )
+        parts = [((*path, "not"), condition["not"])]
     elif kind == "permit":
         code = condition["permit"]
         if not allow_permits:
@@ -451,6 +423,10 @@ def _check_condition(
             problems.append(pack.problem((*path, "permit"), f"unknown permit {code}"))
     elif kind == "question":
         _check_comparison(pack, path, condition, operators, scope, problems)
+    for part_path, part in parts:
+        _check_condition(
+            pack, part_path, part, scope, permits, problems, allow_permits=allow_permits, own_code=own_code
+        )
 
 
 def _check_comparison(
