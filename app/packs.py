@@ -51,11 +51,6 @@ class EngineCache:
             raise NoPacksLoaded("No permit pack is loaded. Run: flask packs load")
         return cached.engine
 
-    def forget(self) -> None:
-        """Drop the cached engine, so the next request sees packs just published in this process."""
-        with self._lock:
-            self._cached = _Cached()
-
 
 def triage_engine() -> TriageEngine:
     return current_app.extensions["guichet.engine_cache"].engine()

@@ -7,7 +7,7 @@ jurisdictions whose text changed. Callers run it inside one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from threading import Lock
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from workflows.models import PackVersion
 from workflows.packs.loader import PackSource, load_pack_set
 from workflows.packs.model import PackSet
+from workflows.packs.yaml_source import FAST_LOADER
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,32 +42,29 @@ def packs_revision(session: Session) -> int:
 def _jurisdiction_code(source: PackSource) -> str | None:
     """The code a file claims, read leniently, so it can replace the version in force."""
     try:
-        data = yaml.safe_load(source.text)
+        data = yaml.load(source.text, Loader=FAST_LOADER)
         return str(data["jurisdiction"]["code"])
     except (yaml.YAMLError, TypeError, KeyError):
         return None
 
 
-def combined_sources(session: Session, new_sources: Sequence[PackSource]) -> list[PackSource]:
-    """The new files plus every pack in force that they do not replace."""
+def _combined(in_force: Iterable[PackVersion], new_sources: Sequence[PackSource]) -> list[PackSource]:
+    """The new files plus every pack in force that they do not replace: the set once published."""
     replaced = {_jurisdiction_code(source) for source in new_sources}
-    kept = [
-        PackSource(v.filename, v.source)
-        for v in active_versions(session)
-        if v.jurisdiction_code not in replaced
-    ]
+    kept = [PackSource(v.filename, v.source) for v in in_force if v.jurisdiction_code not in replaced]
     return kept + list(new_sources)
 
 
 def validate_with_active(session: Session, new_sources: Sequence[PackSource]) -> PackSet:
     """Validate new files as they would stand once published; raises PackError."""
-    return load_pack_set(combined_sources(session, new_sources))
+    return load_pack_set(_combined(active_versions(session), new_sources))
 
 
 def publish_packs(session: Session, new_sources: Sequence[PackSource]) -> list[PublishedPack]:
     """Validate, then store a new active version of each changed pack. Raises PackError, storing nothing."""
-    pack_set = validate_with_active(session, new_sources)
     in_force = {v.jurisdiction_code: v for v in active_versions(session)}
+    combined = _combined(in_force.values(), new_sources)
+    pack_set = load_pack_set(combined)
     results = []
     for source in new_sources:
         code = _jurisdiction_code(source)
@@ -91,7 +89,7 @@ def publish_packs(session: Session, new_sources: Sequence[PackSource]) -> list[P
         )
         results.append(PublishedPack(code, version, changed=True))
     session.flush()
-    _remember(pack_set, [PackSource(v.filename, v.source) for v in active_versions(session)])
+    _remember(pack_set, combined)
     return results
 
 
