@@ -4,7 +4,7 @@ import os
 
 from alembic import context
 
-import workflows.models  # noqa: F401  (registers every table on the metadata)
+import workflows.models  # noqa: F401  (registers every table, accounts' too, on the metadata)
 from workflows.db import Base, make_engine
 
 config = context.config

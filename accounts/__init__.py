@@ -1,0 +1,1 @@
+"""Accounts: entrepreneurs and staff, their passwords and API tokens. Free of Flask."""
