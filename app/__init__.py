@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+from app.auth import init_auth
 from app.config import from_environment
 from app.db import Database
 from app.i18n import init_i18n
@@ -23,14 +24,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     Database(app)
     csrf.init_app(app)
     init_i18n(app)
+    init_auth(app)
     app.extensions["guichet.engine_cache"] = EngineCache()
 
     from app import cli, health, pages
+    from app.account import account
     from app.api import api
     from app.triage import triage
 
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(account)
     app.register_blueprint(triage)
     app.register_blueprint(api)
     csrf.exempt(api)  # the API takes JSON from integrators, never a browser form

@@ -9,7 +9,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from app.db import database
+from accounts.service import AccountError, create_account
+from app.db import database, transaction
 from app.packs import triage_engine
 from workflows import migrate
 from workflows.pack_store import active_versions, publish_packs, validate_with_active
@@ -17,6 +18,7 @@ from workflows.packs import PackError
 from workflows.packs.loader import bundled_pack_directory, read_pack_sources
 from workflows.triage import TriageError, format_cents
 
+users_group = AppGroup("users", help="Staff accounts: clerks, supervisors and administrators.")
 db_group = AppGroup("db", help="Apply the Alembic migrations: the only way the schema is made.")
 packs_group = AppGroup("packs", help="Validate, load and list permit packs.")
 
@@ -140,7 +142,36 @@ def triage_command(jurisdiction: str, answers_file, lang: str) -> None:
     )
 
 
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 12 characters.")
+@click.option("--role", required=True, type=click.Choice(["clerk", "supervisor", "admin"]))
+@click.option("--agency", "agency_code", help="The agency's code, for clerks and supervisors (e.g. TO-MLS).")
+@click.option("--name", help="Defaults to the email address.")
+def users_create(email: str, password: str, role: str, agency_code: str | None, name: str | None) -> None:
+    """Create a staff account."""
+    if agency_code and agency_code not in triage_engine().packs.agencies:
+        raise click.BadParameter(f"no agency {agency_code} in the packs in force", param_hint="--agency")
+    try:
+        with transaction() as session:
+            user = create_account(
+                session,
+                email=email,
+                password=password,
+                name=name or email,
+                role=role,
+                agency_code=agency_code,
+            )
+    except AccountError as error:
+        for problem in error.errors:
+            click.echo(f"{problem.field}: {problem.message.en}", err=True)
+        raise SystemExit(1) from None
+    agency = f" of {user.agency_code}" if user.agency_code else ""
+    click.echo(f"Created {user.role}{agency}: {user.email} (id {user.id})")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(users_group)
     app.cli.add_command(db_group)
     app.cli.add_command(packs_group)
     app.cli.add_command(triage_command)

@@ -23,6 +23,10 @@ def from_environment(instance_path: Path) -> dict[str, object]:
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "PACKS_REFRESH_SECONDS": float(os.environ.get("GUICHET_PACKS_REFRESH_SECONDS", "10")),
+        # Counters for rate limits. memory:// counts per process; with several workers use a
+        # shared store such as redis://host:6379.
+        "RATELIMIT_STORAGE_URI": os.environ.get("GUICHET_RATELIMIT_STORAGE_URI", "memory://"),
+        "SIGNIN_RATE_LIMIT": os.environ.get("GUICHET_SIGNIN_RATE_LIMIT", "10 per minute"),
     }
 
 

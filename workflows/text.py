@@ -22,3 +22,11 @@ class Text:
     @classmethod
     def from_data(cls, data: dict[str, str]) -> Text:
         return cls(en=data["en"], fr=data["fr"])
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One rejected input: the field it concerns (`jurisdiction`, `answers.seats`, `email`) and why."""
+
+    field: str
+    message: Text

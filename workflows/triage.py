@@ -19,7 +19,7 @@ from babel.numbers import format_currency, format_decimal
 
 from workflows.conditions import Fact
 from workflows.packs.model import Chain, Jurisdiction, PackSet, Permit, Question, Suggestion
-from workflows.text import Text
+from workflows.text import FieldError, Text
 
 YES_NO = {True: Text("Yes", "Oui"), False: Text("No", "Non")}
 BABEL_LOCALES = {"en": "en_CA", "fr": "fr_CA"}
@@ -28,14 +28,6 @@ BABEL_LOCALES = {"en": "en_CA", "fr": "fr_CA"}
 def format_cents(cents: int, language: str) -> str:
     """$1,234.56 in English, 1 234,56 $ in French."""
     return format_currency(Decimal(cents) / 100, "CAD", locale=BABEL_LOCALES.get(language, "en_CA"))
-
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """One rejected input: the field it concerns (`jurisdiction`, `answers.seats`) and why."""
-
-    field: str
-    message: Text
 
 
 class TriageError(Exception):

@@ -29,7 +29,7 @@ def shown_questions(html: str) -> list[str]:
 
 
 def csrf_token(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', html).group(1)
 
 
 @pytest.fixture

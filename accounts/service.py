@@ -1,0 +1,184 @@
+"""Creating accounts, checking passwords and issuing API tokens.
+
+Passwords are hashed with argon2id; tokens are random and stored only as SHA-256 digests.
+Errors name the field at fault, in both languages, so every interface can show them as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.models import ROLES, STAFF_ROLES, ApiToken, User
+from workflows.db import utcnow
+from workflows.text import FieldError, Text
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # argon2 hashes anything, but a megabyte "password" is an attack
+TOKEN_LIFETIME = timedelta(days=30)
+
+_hasher = PasswordHasher()
+#: Verified against when the email is unknown, so a wrong email costs as much time as a wrong password.
+_UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AccountError(Exception):
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(f"{e.field}: {e.message.en}" for e in errors))
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_account(
+    session: Session,
+    *,
+    email: object,
+    password: object,
+    name: object,
+    role: str = "applicant",
+    agency_code: str | None = None,
+) -> User:
+    """A new account, or AccountError naming each field at fault. The caller commits."""
+    errors = []
+    address = normalise_email(email) if isinstance(email, str) else ""
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        errors.append(
+            FieldError("email", Text("Enter a valid email address.", "Entrez une adresse courriel valide."))
+        )
+    errors.extend(password_problems(password, address))
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        errors.append(
+            FieldError(
+                "name",
+                Text(
+                    "Enter your name (200 characters at most).", "Entrez votre nom (200 caractères au plus)."
+                ),
+            )
+        )
+    if role not in ROLES:
+        errors.append(
+            FieldError(
+                "role",
+                Text(
+                    f"Choose a role among {', '.join(ROLES)}.",
+                    f"Choisissez un rôle parmi {', '.join(ROLES)}.",
+                ),
+            )
+        )
+    elif (role in ("clerk", "supervisor")) != bool(agency_code):
+        errors.append(
+            FieldError(
+                "agency",
+                Text(
+                    "Clerks and supervisors belong to one agency; others to none.",
+                    "Les agents et superviseurs relèvent d'un organisme; les autres, d'aucun.",
+                ),
+            )
+        )
+    if not errors and session.scalar(select(User.id).where(User.email == address)) is not None:
+        errors.append(
+            FieldError(
+                "email",
+                Text(
+                    "An account with this email address already exists.",
+                    "Un compte existe déjà pour cette adresse courriel.",
+                ),
+            )
+        )
+    if errors:
+        raise AccountError(errors)
+    user = User(
+        email=address,
+        name=name.strip(),
+        password_hash=_hasher.hash(password),
+        role=role,
+        agency_code=agency_code if role in STAFF_ROLES else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def password_problems(password: object, email: str) -> list[FieldError]:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        return [
+            FieldError(
+                "password",
+                Text(
+                    f"Use at least {MIN_PASSWORD_LENGTH} characters.",
+                    f"Utilisez au moins {MIN_PASSWORD_LENGTH} caractères.",
+                ),
+            )
+        ]
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return [
+            FieldError(
+                "password",
+                Text(
+                    f"Use at most {MAX_PASSWORD_LENGTH} characters.",
+                    f"Utilisez au plus {MAX_PASSWORD_LENGTH} caractères.",
+                ),
+            )
+        ]
+    if email and password.strip().lower() == email:
+        return [
+            FieldError(
+                "password",
+                Text(
+                    "Your password cannot be your email address.",
+                    "Votre mot de passe ne peut pas être votre adresse courriel.",
+                ),
+            )
+        ]
+    return []
+
+
+def authenticate(session: Session, email: object, password: object) -> User | None:
+    """The user whose email and password these are, or None. Takes the same time either way."""
+    if not isinstance(email, str) or not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
+        return None
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    try:
+        _hasher.verify(user.password_hash if user else _UNKNOWN_USER_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def issue_token(session: Session, user: User) -> str:
+    """A new bearer token for `user`; only its digest is kept, so it is shown this once."""
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_sha256=_digest(token), expires_at=utcnow() + TOKEN_LIFETIME))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.execute(
+        select(User, ApiToken.expires_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_sha256 == _digest(token))
+    ).first()
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return row.User
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,75 @@
+"""Accounts over the API: sign up, get a bearer token, and say who the token belongs to."""
+
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
+
+from accounts.models import User
+from accounts.service import TOKEN_LIFETIME, AccountError, authenticate, create_account, issue_token
+from app.api import api
+from app.api.errors import field_errors
+from app.auth import api_user_required, limiter
+from app.db import transaction
+from app.i18n import current_language
+from workflows.db import utcnow
+
+
+def _signin_limit() -> str:
+    return current_app.config["SIGNIN_RATE_LIMIT"]
+
+
+def _json_object() -> dict | None:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else None
+
+
+def account_json(user: User) -> dict:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "agency": user.agency_code,
+    }
+
+
+@api.post("/v1/accounts")
+@limiter.limit(_signin_limit)
+def create_account_api():
+    body = _json_object()
+    if body is None:
+        return field_errors(400, [(None, _("The request body must be a JSON object."))])
+    unknown = sorted(set(body) - {"email", "password", "name"})
+    if unknown:
+        return field_errors(422, [(key, _("Unknown property.")) for key in unknown])
+    try:
+        with transaction() as session:
+            user = create_account(
+                session, email=body.get("email"), password=body.get("password"), name=body.get("name")
+            )
+    except AccountError as error:
+        language = current_language()
+        return field_errors(422, [(e.field, e.message.in_(language)) for e in error.errors])
+    return jsonify(account_json(user)), 201
+
+
+@api.post("/v1/tokens")
+@limiter.limit(_signin_limit)
+def create_token():
+    body = _json_object()
+    if body is None:
+        return field_errors(400, [(None, _("The request body must be a JSON object."))])
+    with transaction() as session:
+        user = authenticate(session, body.get("email"), body.get("password"))
+        token = issue_token(session, user) if user else None
+    if token is None:
+        return field_errors(401, [(None, _("The email address or password is incorrect."))])
+    expires_at = (utcnow() + TOKEN_LIFETIME).isoformat()
+    return jsonify(token=token, expires_at=expires_at), 201
+
+
+@api.get("/v1/me")
+@api_user_required
+def me():
+    return jsonify(account_json(g.api_user))

@@ -1,0 +1,222 @@
+"""Accounts through HTTP and the command line: pages, API tokens, rate limits, CSRF."""
+
+import re
+
+import pytest
+
+PASSWORD = "correct horse battery"
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def browser(app):
+    """A client that behaves like a browser: CSRF tokens are required and taken from each page."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app.test_client()
+
+
+def sign_up(browser, **overrides):
+    token = csrf_token(browser.get("/account/signup").get_data(as_text=True))
+    data = {
+        "name": "Ada Lovelace",
+        "email": "ada@example.ca",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        "csrf_token": token,
+    }
+    data.update(overrides)
+    return browser.post("/account/signup", data=data)
+
+
+def test_sign_up_signs_in_and_shows_the_account(browser):
+    response = sign_up(browser)
+    assert response.status_code == 302
+    assert response.location.endswith("/account/")
+    page = browser.get("/account/").get_data(as_text=True)
+    assert "Ada Lovelace" in page
+    assert "ada@example.ca" in page
+    assert "You have no application yet." in page
+
+
+def test_sign_up_errors_are_shown_per_field_and_keep_what_was_typed(browser):
+    page = sign_up(browser, password="short", confirm="short", email="nope").get_data(as_text=True)
+    assert "Use at least 12 characters." in page
+    assert "Enter a valid email address." in page
+    assert 'value="Ada Lovelace"' in page
+    assert 'value="short"' not in page  # passwords are never sent back
+    mismatch = sign_up(browser, confirm=PASSWORD + "!").get_data(as_text=True)
+    assert "The two passwords differ." in mismatch
+
+
+def test_account_page_needs_sign_in(client):
+    response = client.get("/account/")
+    assert response.status_code == 302
+    assert "/account/signin" in response.location
+
+
+def test_sign_in_starts_a_new_session_and_sign_out_ends_it(browser):
+    sign_up(browser)
+    browser.post(
+        "/account/signout", data={"csrf_token": csrf_token(browser.get("/account/").get_data(as_text=True))}
+    )
+    assert browser.get("/account/").status_code == 302
+    token = csrf_token(browser.get("/account/signin").get_data(as_text=True))
+    before = browser.get_cookie("session").value
+    response = browser.post(
+        "/account/signin", data={"email": "ADA@example.ca", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    after = browser.get_cookie("session")
+    assert after.value != before
+    assert after.http_only
+    assert after.same_site == "Lax"
+    assert browser.get("/account/").status_code == 200
+
+
+def test_wrong_password_gets_one_message_that_reveals_nothing(browser):
+    sign_up(browser)
+    token = csrf_token(browser.get("/account/signin").get_data(as_text=True))
+    wrong = browser.post(
+        "/account/signin",
+        data={"email": "ada@example.ca", "password": "wrong password!", "csrf_token": token},
+    ).get_data(as_text=True)
+    unknown = browser.post(
+        "/account/signin",
+        data={"email": "who@example.ca", "password": "wrong password!", "csrf_token": token},
+    ).get_data(as_text=True)
+    assert "The email address or password is incorrect." in wrong
+    assert "The email address or password is incorrect." in unknown
+
+
+def test_forms_refuse_a_missing_csrf_token(browser):
+    response = browser.post("/account/signin", data={"email": "ada@example.ca", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_sign_in_is_rate_limited(app, browser):
+    app.config["SIGNIN_RATE_LIMIT"] = "3 per minute"
+    token = csrf_token(browser.get("/account/signin").get_data(as_text=True))
+    data = {"email": "ada@example.ca", "password": "wrong password!", "csrf_token": token}
+    statuses = [browser.post("/account/signin", data=data).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_secure_cookies_behind_https(app):
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    import os
+
+    from app import create_app
+
+    os.environ["GUICHET_HTTPS"] = "true"
+    try:
+        secure = create_app({"SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})
+    finally:
+        del os.environ["GUICHET_HTTPS"]
+    assert secure.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_api_account_and_token_flow(client):
+    created = client.post(
+        "/api/v1/accounts", json={"email": "Bo@Example.ca", "password": PASSWORD, "name": "Bo"}
+    )
+    assert created.status_code == 201
+    assert created.json == {
+        "id": created.json["id"],
+        "email": "bo@example.ca",
+        "name": "Bo",
+        "role": "applicant",
+        "agency": None,
+    }
+    issued = client.post("/api/v1/tokens", json={"email": "bo@example.ca", "password": PASSWORD})
+    assert issued.status_code == 201
+    token = issued.json["token"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert me.json["email"] == "bo@example.ca"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "fields"),
+    [
+        ({"email": "bo@example.ca", "password": "short", "name": "Bo"}, 422, ["password"]),
+        ({"email": "bo", "password": PASSWORD}, 422, ["email", "name"]),
+        ({"email": "bo@example.ca", "password": PASSWORD, "name": "Bo", "admin": True}, 422, ["admin"]),
+        ("just a string", 400, [None]),
+    ],
+)
+def test_api_account_errors(client, body, status, fields):
+    response = client.post("/api/v1/accounts", json=body)
+    assert response.status_code == status
+    assert [e["field"] for e in response.json["errors"]] == fields
+
+
+def test_api_token_refused_for_bad_credentials_and_me_needs_a_token(client):
+    client.post("/api/v1/accounts", json={"email": "bo@example.ca", "password": PASSWORD, "name": "Bo"})
+    refused = client.post("/api/v1/tokens", json={"email": "bo@example.ca", "password": "not the password"})
+    assert refused.status_code == 401
+    assert refused.json["errors"][0]["message"] == "The email address or password is incorrect."
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic Ym86cGFzcw=="}):
+        response = client.get("/api/v1/me", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_api_tokens_are_rate_limited_with_retry_after(app, client):
+    app.config["SIGNIN_RATE_LIMIT"] = "2 per minute"
+    statuses = [
+        client.post("/api/v1/tokens", json={"email": "x@example.ca", "password": "y" * 12}).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [401, 401, 429]
+    limited = client.post("/api/v1/tokens", json={"email": "x@example.ca", "password": "y" * 12})
+    assert limited.json["errors"][0]["message"]
+    assert int(limited.headers["Retry-After"]) > 0
+
+
+def test_cli_creates_staff_accounts(runner, db_session):
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "clerk@toronto.ca",
+            "--password",
+            PASSWORD,
+            "--role",
+            "clerk",
+            "--agency",
+            "TO-MLS",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Created clerk of TO-MLS: clerk@toronto.ca")
+    unknown = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "c2@toronto.ca",
+            "--password",
+            PASSWORD,
+            "--role",
+            "clerk",
+            "--agency",
+            "TO-NOPE",
+        ]
+    )
+    assert unknown.exit_code == 2
+    assert "no agency TO-NOPE" in unknown.output
+    missing = runner.invoke(
+        args=["users", "create", "--email", "c3@toronto.ca", "--password", PASSWORD, "--role", "supervisor"]
+    )
+    assert missing.exit_code == 1
+    assert "agency: Clerks and supervisors belong to one agency" in missing.output
+    short = runner.invoke(
+        args=["users", "create", "--email", "a@toronto.ca", "--password", "short", "--role", "admin"]
+    )
+    assert short.exit_code == 1
+    assert "password: Use at least 12 characters." in short.output
