@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from tests.web.test_api_triage import conforms
+
 PASSWORD = "correct horse battery"
 
 
@@ -120,8 +122,8 @@ def test_secure_cookies_behind_https(app):
 
 
 def test_api_account_and_token_flow(client):
-    created = client.post(
-        "/api/v1/accounts", json={"email": "Bo@Example.ca", "password": PASSWORD, "name": "Bo"}
+    created = conforms(
+        client.post("/api/v1/accounts", json={"email": "Bo@Example.ca", "password": PASSWORD, "name": "Bo"})
     )
     assert created.status_code == 201
     assert created.json == {
@@ -131,10 +133,10 @@ def test_api_account_and_token_flow(client):
         "role": "applicant",
         "agency": None,
     }
-    issued = client.post("/api/v1/tokens", json={"email": "bo@example.ca", "password": PASSWORD})
+    issued = conforms(client.post("/api/v1/tokens", json={"email": "bo@example.ca", "password": PASSWORD}))
     assert issued.status_code == 201
     token = issued.json["token"]
-    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    me = conforms(client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}))
     assert me.status_code == 200
     assert me.json["email"] == "bo@example.ca"
 
@@ -149,7 +151,7 @@ def test_api_account_and_token_flow(client):
     ],
 )
 def test_api_account_errors(client, body, status, fields):
-    response = client.post("/api/v1/accounts", json=body)
+    response = conforms(client.post("/api/v1/accounts", json=body))
     assert response.status_code == status
     assert [e["field"] for e in response.json["errors"]] == fields
 
@@ -160,7 +162,7 @@ def test_api_token_refused_for_bad_credentials_and_me_needs_a_token(client):
     assert refused.status_code == 401
     assert refused.json["errors"][0]["message"] == "The email address or password is incorrect."
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic Ym86cGFzcw=="}):
-        response = client.get("/api/v1/me", headers=headers)
+        response = conforms(client.get("/api/v1/me", headers=headers))
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
