@@ -4,7 +4,14 @@ import pytest
 from sqlalchemy import func, select
 
 from workflows.models import PackVersion
-from workflows.pack_store import active_versions, load_active_pack_set, publish_packs, validate_with_active
+from workflows.pack_store import (
+    active_versions,
+    load_active_pack_set,
+    load_pinned_pack_set,
+    pinned_versions,
+    publish_packs,
+    validate_with_active,
+)
 from workflows.packs import PackError
 from workflows.packs.loader import PackSource, bundled_pack_directory
 
@@ -102,3 +109,16 @@ permits:
     )
     with pytest.raises(PackError, match="overlaps K1, already covered by 3506008"):
         validate_with_active(db_session, [clash])
+
+
+def test_an_application_pinned_to_old_versions_is_unaffected_by_a_new_one(db_session):
+    in_force = load_active_pack_set(db_session)
+    pinned = pinned_versions(in_force, db_session, "3520005")
+    assert pinned == {"CA": 1, "CA-ON": 1, "3520005": 1}
+    publish_packs(db_session, [toronto(("amount_cents: 51600", "amount_cents: 99900"))])
+    assert load_active_pack_set(db_session).permits["TO-EATING"].fee.amount_cents({}) == 99900
+    old = load_pinned_pack_set(db_session, pinned)
+    assert old.permits["TO-EATING"].fee.amount_cents({}) == 51600
+    assert set(old.packs) == {"CA", "CA-ON", "3520005"}  # only what the application used
+    with pytest.raises(LookupError):
+        load_pinned_pack_set(db_session, {"3520005": 7})

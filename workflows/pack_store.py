@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from threading import Lock
 
 import yaml
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from workflows.models import PackVersion
@@ -108,15 +108,13 @@ def _remember(pack_set: PackSet, sources: Sequence[PackSource]) -> None:
         _compiled[_key(sources)] = pack_set
 
 
-def load_active_pack_set(session: Session) -> PackSet | None:
-    """The packs in force, compiled; None before any pack was published.
+def _compiled_set(versions: Sequence[PackVersion]) -> PackSet:
+    """Compile these versions, or reuse the set compiled from the same texts.
 
-    Compiled sets are kept per content digest, so workers and tests that read the same
-    published versions compile them once.
+    Compiled sets are kept per content digest, so workers, pinned applications and tests
+    that read the same versions compile them once.
     """
-    sources = [PackSource(v.filename, v.source) for v in active_versions(session)]
-    if not sources:
-        return None
+    sources = [PackSource(v.filename, v.source) for v in versions]
     key = _key(sources)
     with _compiled_lock:
         cached = _compiled.get(key)
@@ -125,3 +123,34 @@ def load_active_pack_set(session: Session) -> PackSet | None:
     pack_set = load_pack_set(sources)
     _remember(pack_set, sources)
     return pack_set
+
+
+def load_active_pack_set(session: Session) -> PackSet | None:
+    """The packs in force, compiled; None before any pack was published."""
+    versions = active_versions(session)
+    return _compiled_set(versions) if versions else None
+
+
+def pinned_versions(pack_set: PackSet, session: Session, jurisdiction: str) -> dict[str, int]:
+    """The version in force of each pack a municipality's triage uses, to pin on an application."""
+    codes = {j.code for j in pack_set.chains[jurisdiction].jurisdictions}
+    return {v.jurisdiction_code: v.version for v in active_versions(session) if v.jurisdiction_code in codes}
+
+
+def load_pinned_pack_set(session: Session, versions: dict[str, int]) -> PackSet:
+    """The packs exactly as they were when an application was made, whatever was published since."""
+    rows = list(
+        session.scalars(
+            select(PackVersion).where(
+                or_(
+                    *(
+                        and_(PackVersion.jurisdiction_code == code, PackVersion.version == version)
+                        for code, version in versions.items()
+                    )
+                )
+            )
+        )
+    )
+    if len(rows) != len(versions):
+        raise LookupError(f"pinned pack versions missing: {versions}")
+    return _compiled_set(rows)
