@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 import accounts.models  # noqa: F401  (applications belong to users: their table must be known)
 from workflows.db import Base, UTCDateTime, utcnow
+from workflows.workflow_templates import DRAFT
 
 
 class PackVersion(Base):
@@ -47,3 +49,78 @@ class Application(Base):
     pack_versions: Mapped[dict] = mapped_column(JSON)  # jurisdiction code -> pack version used
     business_number: Mapped[str | None] = mapped_column(String(9), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StateIsReadOnly(AttributeError):
+    """Raised on `case.state = ...`: a permit's state changes only through the workflow engine."""
+
+
+class PermitCase(Base):
+    """One permit of one application, as it moves through its workflow.
+
+    The state lives in a private column behind a read-only property: only the engine in
+    `workflows.permit_workflow` changes it, and it records a PermitEvent each time. The
+    version column makes a write based on a stale read fail instead of overwriting
+    another transaction's change. `prerequisites` and `workflow` are copied from the
+    pack when the case is opened, like the pack versions pinned on the application.
+    """
+
+    __tablename__ = "permit_cases"
+    __table_args__ = (UniqueConstraint("application_id", "permit_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    permit_code: Mapped[str] = mapped_column(String(64))
+    jurisdiction_code: Mapped[str] = mapped_column(String(16))
+    workflow: Mapped[str] = mapped_column(String(64))  # a workflow template's name
+    _state: Mapped[str] = mapped_column("state", String(64), index=True, default=DRAFT)
+    prerequisites: Mapped[list[str]] = mapped_column(JSON, default=list)  # permit codes of this application
+    fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # deadline of the current step, if any
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (read once by the mapper)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self._state is None:
+            self._state = DRAFT
+
+    @hybrid_property
+    def state(self) -> str:
+        return self._state
+
+    @state.inplace.setter
+    def _state_setter(self, value: str) -> None:
+        raise StateIsReadOnly(
+            f"the state of permit case {self.id} cannot be set to {value!r} directly: "
+            "fire an event with workflows.permit_workflow.fire"
+        )
+
+    @property
+    def paid(self) -> bool:
+        return self.paid_at is not None
+
+
+class PermitEvent(Base):
+    """One transition of one permit case: an append-only history, never updated or deleted."""
+
+    __tablename__ = "permit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    permit_case_id: Mapped[int] = mapped_column(ForeignKey("permit_cases.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # None: the system
+    event: Mapped[str] = mapped_column(String(64))  # the trigger fired
+    from_state: Mapped[str] = mapped_column(String(64))
+    to_state: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@event.listens_for(PermitEvent, "before_update")
+@event.listens_for(PermitEvent, "before_delete")
+def _history_is_append_only(_mapper, _connection, target: PermitEvent) -> None:
+    raise ValueError(f"permit event {target.id} is history: it cannot be changed or deleted")

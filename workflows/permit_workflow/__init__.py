@@ -1,0 +1,49 @@
+"""Permit state machines: each permit case follows the workflow template its pack names.
+
+Free of Flask. The web layer opens an application's cases once (`open_cases`), then, in
+one transaction per action, loads a case with `with_row_lock`, calls `fire` (or
+`submit_application`, `record_payment`) and commits. `application_status` tells the
+dashboard where the whole application stands; `diagram` draws a template.
+"""
+
+from workflows.permit_workflow.errors import (
+    ConcurrentChange,
+    TransitionNotAllowed,
+    UnknownWorkflow,
+    WorkflowError,
+)
+from workflows.permit_workflow.machines import diagram, machine, template_for
+from workflows.permit_workflow.service import (
+    allowed_events,
+    fire,
+    history,
+    open_cases,
+    open_cases_from_triage,
+    prerequisite_map,
+    record_payment,
+    submit_application,
+    with_row_lock,
+)
+from workflows.permit_workflow.status import ApplicationState, ApplicationStatus, application_status
+
+__all__ = [
+    "ApplicationState",
+    "ApplicationStatus",
+    "ConcurrentChange",
+    "TransitionNotAllowed",
+    "UnknownWorkflow",
+    "WorkflowError",
+    "allowed_events",
+    "application_status",
+    "diagram",
+    "fire",
+    "history",
+    "machine",
+    "open_cases",
+    "open_cases_from_triage",
+    "prerequisite_map",
+    "record_payment",
+    "submit_application",
+    "template_for",
+    "with_row_lock",
+]
