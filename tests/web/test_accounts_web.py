@@ -1,23 +1,11 @@
 """Accounts through HTTP and the command line: pages, API tokens, rate limits, CSRF."""
 
-import re
-
 import pytest
 
+from tests.web.conftest import csrf_token
 from tests.web.test_api_triage import conforms
 
 PASSWORD = "correct horse battery"
-
-
-def csrf_token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def browser(app):
-    """A client that behaves like a browser: CSRF tokens are required and taken from each page."""
-    app.config["WTF_CSRF_ENABLED"] = True
-    return app.test_client()
 
 
 def sign_up(browser, **overrides):

@@ -2,9 +2,8 @@
 
 import re
 
-import pytest
-
 from tests.answer_sets import TORONTO_FULL
+from tests.web.conftest import csrf_token
 
 YES_NO_FIELDS = {key for key, value in TORONTO_FULL.items() if isinstance(value, bool)}
 
@@ -26,16 +25,6 @@ def form_data(answers: dict, shown: list[str]) -> dict:
 
 def shown_questions(html: str) -> list[str]:
     return re.search(r'name="shown" type="hidden" value="([^"]*)"', html).group(1).split()
-
-
-def csrf_token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def csrf_client(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    return app.test_client()
 
 
 def test_home_links_to_triage(client):
@@ -112,12 +101,12 @@ def test_the_pages_speak_french(client):
     assert '<html lang="fr">' in client.get("/").get_data(as_text=True)
 
 
-def test_posting_without_a_csrf_token_is_refused(csrf_client):
-    shown = shown_questions(csrf_client.get("/triage/3520005").get_data(as_text=True))
-    response = csrf_client.post("/triage/3520005", data=form_data(TORONTO_FULL, shown))
+def test_posting_without_a_csrf_token_is_refused(browser):
+    shown = shown_questions(browser.get("/triage/3520005").get_data(as_text=True))
+    response = browser.post("/triage/3520005", data=form_data(TORONTO_FULL, shown))
     assert response.status_code == 400
-    page = csrf_client.get("/triage/3520005").get_data(as_text=True)
-    accepted = csrf_client.post(
+    page = browser.get("/triage/3520005").get_data(as_text=True)
+    accepted = browser.post(
         "/triage/3520005", data={**form_data(TORONTO_FULL, shown), "csrf_token": csrf_token(page)}
     )
     assert accepted.status_code == 200
