@@ -19,6 +19,13 @@ from email_validator import EmailNotValidError, validate_email
 from licences.business_number import BusinessNumberError, parse_business_number
 from workflows.packs.model import Agency, Chain, FieldDefinition, Permit
 from workflows.text import FieldError, Text
+from workflows.value_checks import (
+    WHOLE_NUMBER,
+    bounds_problem,
+    choice_problem,
+    is_whole_number,
+    yes_no_problem,
+)
 
 DEFAULT_MAX_LENGTH = {"text": 200, "long_text": 2000}
 POSTAL_CODE = re.compile(r"^([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]) ?(\d[ABCEGHJ-NPRSTV-Z]\d)$")
@@ -147,30 +154,26 @@ def check_value(definition: FieldDefinition, value: Any) -> tuple[Any, Text | No
         except ValueError:
             return None, Text("Enter a date as YYYY-MM-DD.", "Entrez une date au format AAAA-MM-JJ.")
     if kind in ("integer", "money"):
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not is_whole_number(value):
             if kind == "money":
                 return None, Text("Enter an amount in whole cents.", "Entrez un montant en cents entiers.")
-            return None, Text("Enter a whole number.", "Entrez un nombre entier.")
-        low = definition.minimum if definition.minimum is not None else 0
-        if value < low:
-            return None, Text(f"Enter {low} or more.", f"Entrez {low} ou plus.")
-        if definition.maximum is not None and value > definition.maximum:
-            return None, Text(
-                f"Enter {definition.maximum} or less.", f"Entrez {definition.maximum} ou moins."
-            )
-        return value, None
+            return None, WHOLE_NUMBER
+        return _kept(value, bounds_problem(value, definition.minimum, definition.maximum, _plain))
     if kind == "yes_no":
-        if not isinstance(value, bool):
-            return None, Text("Answer yes or no (true or false).", "Répondez oui ou non (true ou false).")
-        return value, None
+        return _kept(value, yes_no_problem(value))
     if kind == "choice":
-        if value not in {choice.value for choice in definition.choices}:
-            options = ", ".join(choice.value for choice in definition.choices)
-            return None, Text(f"Choose one of: {options}.", f"Choisissez parmi : {options}.")
-        return value, None
+        return _kept(value, choice_problem(value, definition.choices))
     if kind == "business_number":
         try:
             return parse_business_number(str(value)), None
         except BusinessNumberError as error:
             return None, error.message
     raise AssertionError(f"the pack schema admits no field type {kind!r}")
+
+
+def _kept(value: Any, problem: Text | None) -> tuple[Any, Text | None]:
+    return (None, problem) if problem else (value, None)
+
+
+def _plain(bound: int) -> Text:
+    return Text(str(bound), str(bound))

@@ -20,6 +20,13 @@ from babel.numbers import format_currency, format_decimal
 from workflows.conditions import Fact
 from workflows.packs.model import Chain, Jurisdiction, PackSet, Permit, Question, Suggestion
 from workflows.text import FieldError, Text
+from workflows.value_checks import (
+    WHOLE_NUMBER,
+    bounds_problem,
+    choice_problem,
+    is_whole_number,
+    yes_no_problem,
+)
 
 YES_NO = {True: Text("Yes", "Oui"), False: Text("No", "Non")}
 BABEL_LOCALES = {"en": "en_CA", "fr": "fr_CA"}
@@ -260,29 +267,17 @@ def _reasons(
 def answer_problem(question: Question, value: Any) -> Text | None:
     """Why `value` is not a valid answer to `question`, or None when it is."""
     if question.type == "yes_no":
-        if not isinstance(value, bool):
-            return Text("Answer yes or no (true or false).", "Répondez oui ou non (true ou false).")
-        return None
+        return yes_no_problem(value)
     if question.type == "choice":
-        if not isinstance(value, str) or question.choice_label(value) is None:
-            options = ", ".join(choice.value for choice in question.choices)
-            return Text(f"Choose one of: {options}.", f"Choisissez parmi : {options}.")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
+        return choice_problem(value, question.choices)
+    if not is_whole_number(value):
         if question.type == "money":
             return Text(
                 "Enter an amount in whole cents (for example 3000000 for $30,000).",
                 "Entrez un montant en cents entiers (par exemple 3000000 pour 30 000 $).",
             )
-        return Text("Enter a whole number.", "Entrez un nombre entier.")
-    minimum = question.minimum if question.minimum is not None else 0
-    if value < minimum:
-        shown = _bound(question, minimum)
-        return Text(f"Enter {shown.en} or more.", f"Entrez {shown.fr} ou plus.")
-    if question.maximum is not None and value > question.maximum:
-        shown = _bound(question, question.maximum)
-        return Text(f"Enter {shown.en} or less.", f"Entrez {shown.fr} ou moins.")
-    return None
+        return WHOLE_NUMBER
+    return bounds_problem(value, question.minimum, question.maximum, lambda bound: _bound(question, bound))
 
 
 def _bound(question: Question, value: int) -> Text:

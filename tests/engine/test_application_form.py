@@ -138,3 +138,10 @@ def test_a_business_number_with_a_wrong_check_digit_is_refused():
     stored, problem = check_value(definition("business_number"), "123456789")
     assert stored is None
     assert "check digit" in problem.en
+
+
+def test_a_choice_field_given_a_list_is_an_error_not_a_crash():
+    field = definition("choice", choices=(Choice("a", Text("A", "A")), Choice("b", Text("B", "B"))))
+    stored, problem = check_value(field, ["a"])
+    assert stored is None
+    assert problem.en == "Choose one of: a, b."
