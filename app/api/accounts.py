@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, g, jsonify
 from flask_babel import gettext as _
 
 from accounts.models import User
 from accounts.service import TOKEN_LIFETIME, AccountError, authenticate, create_account, issue_token
 from app.api import api
-from app.api.errors import field_errors
+from app.api.errors import field_errors, json_object_body
 from app.auth import api_user_required, limiter
 from app.db import transaction
 from app.i18n import current_language
@@ -17,11 +17,6 @@ from workflows.db import utcnow
 
 def _signin_limit() -> str:
     return current_app.config["SIGNIN_RATE_LIMIT"]
-
-
-def _json_object() -> dict | None:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else None
 
 
 def account_json(user: User) -> dict:
@@ -37,9 +32,7 @@ def account_json(user: User) -> dict:
 @api.post("/v1/accounts")
 @limiter.limit(_signin_limit)
 def create_account_api():
-    body = _json_object()
-    if body is None:
-        return field_errors(400, [(None, _("The request body must be a JSON object."))])
+    body = json_object_body()
     unknown = sorted(set(body) - {"email", "password", "name"})
     if unknown:
         return field_errors(422, [(key, _("Unknown property.")) for key in unknown])
@@ -57,9 +50,7 @@ def create_account_api():
 @api.post("/v1/tokens")
 @limiter.limit(_signin_limit)
 def create_token():
-    body = _json_object()
-    if body is None:
-        return field_errors(400, [(None, _("The request body must be a JSON object."))])
+    body = json_object_body()
     with transaction() as session:
         user = authenticate(session, body.get("email"), body.get("password"))
         token = issue_token(session, user) if user else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import jsonify, request
+from flask import abort, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -21,6 +21,14 @@ def error_response(status: int, errors: list[dict[str, str | None]]):
 
 def field_errors(status: int, errors: list[tuple[str | None, str]]):
     return error_response(status, [{"field": field, "message": message} for field, message in errors])
+
+
+def json_object_body() -> dict:
+    """The request's JSON object, or a 400 saying so (as every API error, in JSON)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description=_("The request body must be a JSON object."))
+    return body
 
 
 @api.app_errorhandler(HTTPException)

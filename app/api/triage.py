@@ -6,7 +6,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from app.api import api
-from app.api.errors import field_errors
+from app.api.errors import field_errors, json_object_body
 from app.api.serialize import jurisdiction_json, question_json, triage_json
 from app.i18n import current_language
 from app.packs import triage_engine
@@ -40,9 +40,7 @@ def questions():
 
 @api.post("/v1/triage")
 def triage():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return field_errors(400, [(None, _("The request body must be a JSON object."))])
+    body = json_object_body()
     errors = []
     code, answers = body.get("jurisdiction"), body.get("answers")
     if not isinstance(code, str) or not code:
