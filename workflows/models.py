@@ -48,7 +48,41 @@ class Application(Base):
     answers: Mapped[dict] = mapped_column(JSON)
     pack_versions: Mapped[dict] = mapped_column(JSON)  # jurisdiction code -> pack version used
     business_number: Mapped[str | None] = mapped_column(String(9), index=True)
+    #: The CRA programs ("RT", "RP" ...) its permits open on the BN, each shown as "123456782 RT 0001".
+    program_accounts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The one form's values, field id -> cleaned value; kept as a draft until submission.
+    form_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AssignedBusinessNumber(Base):
+    """Every Business Number Guichet assigned: the primary key makes two assignments of one number
+    impossible, even when two submissions draw the same number at the same moment."""
+
+    __tablename__ = "assigned_business_numbers"
+
+    number: Mapped[str] = mapped_column(String(9), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Consent(Base):
+    """The applicant's consent to share named fields with one agency: who, what, when, to whom.
+
+    Append-only: a consent given is history. Consent covers the fields listed; if the
+    application later needs more fields for that agency, a new consent is needed.
+    """
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    agency_code: Mapped[str] = mapped_column(String(32))
+    fields: Mapped[list[str]] = mapped_column(JSON)  # field ids shared with the agency
+    given_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class StateIsReadOnly(AttributeError):
@@ -120,7 +154,9 @@ class PermitEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+@event.listens_for(Consent, "before_update")
+@event.listens_for(Consent, "before_delete")
 @event.listens_for(PermitEvent, "before_update")
 @event.listens_for(PermitEvent, "before_delete")
-def _history_is_append_only(_mapper, _connection, target: PermitEvent) -> None:
-    raise ValueError(f"permit event {target.id} is history: it cannot be changed or deleted")
+def _history_is_append_only(_mapper, _connection, target: PermitEvent | Consent) -> None:
+    raise ValueError(f"{type(target).__name__} {target.id} is history: it cannot be changed or deleted")

@@ -760,6 +760,22 @@ CASES = [
         line=("workflow: plan-review",),
     ),
     Case(
+        "program-account-outside-federal-pack",
+        set_(ON, "permits", 0, "program_account", value="RT"),
+        ON,
+        "permits[0].program_account",
+        "only a federal permit can open a program account on the Business Number",
+        line=("program_account: RT",),
+    ),
+    Case(
+        "unknown-program-account",
+        set_(CA, "permits", 0, "program_account", value="RX"),
+        CA,
+        "permits[0].program_account",
+        "RX",
+        line=("program_account: RX",),
+    ),
+    Case(
         "depends-on-unknown-permit",
         set_(TO, "permits", 1, "depends_on", value=["TO-EAT", "ON-LIQUOR"]),
         TO,

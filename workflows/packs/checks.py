@@ -322,6 +322,13 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
         for key in ("fee", "renewal_fee"):
             if key in permit:
                 _check_fee(pack, (*path, key), permit[key], scope, problems)
+        if "program_account" in permit and data["jurisdiction"]["level"] != "federal":
+            problems.append(
+                pack.problem(
+                    (*path, "program_account"),
+                    "only a federal permit can open a program account on the Business Number",
+                )
+            )
     for permit in permits:
         link_prerequisites(
             scope.prerequisites,

@@ -291,6 +291,7 @@ def _compile_pack(parsed: ParsedPack, agencies: dict[str, Agency]) -> Pack:
             prerequisite_of=tuple(p.get("prerequisite_of", ())),
             renewal_fee=compile_fee(p["renewal_fee"]) if "renewal_fee" in p else None,
             validity_months=p.get("validity_months"),
+            program_account=p.get("program_account"),
             url=p.get("url"),
         )
         for p in rule_order(data.get("permits", ()))

@@ -94,6 +94,7 @@ class Permit:
     prerequisite_of: tuple[str, ...] = ()
     renewal_fee: FeeSchedule | None = None
     validity_months: int | None = None
+    program_account: str | None = None  # the CRA program ("RT", "RP" ...) it opens on the BN
     url: str | None = None
 
     @property
