@@ -122,3 +122,11 @@ def test_an_application_pinned_to_old_versions_is_unaffected_by_a_new_one(db_ses
     assert set(old.packs) == {"CA", "CA-ON", "3520005"}  # only what the application used
     with pytest.raises(LookupError):
         load_pinned_pack_set(db_session, {"3520005": 7})
+
+
+def test_a_worker_with_packs_older_than_those_in_force_pins_the_versions_it_triaged_with(db_session):
+    stale = load_active_pack_set(db_session)
+    publish_packs(db_session, [toronto(("amount_cents: 51600", "amount_cents: 99900"))])
+    assert pinned_versions(stale, db_session, "3520005") == {"CA": 1, "CA-ON": 1, "3520005": 1}
+    fresh = load_active_pack_set(db_session)
+    assert pinned_versions(fresh, db_session, "3520005") == {"CA": 1, "CA-ON": 1, "3520005": 2}

@@ -28,6 +28,7 @@ from workflows.value_checks import (
 )
 
 DEFAULT_MAX_LENGTH = {"text": 200, "long_text": 2000}
+BUSINESS_NUMBER_FIELD = "business_number"  # the catalogue field holding the BN, assigned if left empty
 POSTAL_CODE = re.compile(r"^([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]) ?(\d[ABCEGHJ-NPRSTV-Z]\d)$")
 
 
@@ -37,6 +38,7 @@ class FormField:
 
     definition: FieldDefinition
     permits: tuple[Permit, ...]
+    required: bool = True  # at submission; a draft may leave any field empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,22 @@ def form_fields(chain: Chain, permit_codes: Iterable[str]) -> list[FormField]:
         for field_id, definition in chain.fields.items()
         if field_id in needing
     ]
+
+
+def application_fields(chain: Chain, permit_codes: Iterable[str]) -> list[FormField]:
+    """The applicant's form: what the permits need, plus the Business Number, first and optional.
+
+    Every business has a BN; one who already has one gives it here, anyone else leaves it
+    empty and gets one assigned on submission, which then fills this field for the
+    permits that need it.
+    """
+    fields = form_fields(chain, permit_codes)
+    definition = chain.fields.get(BUSINESS_NUMBER_FIELD)
+    if definition is None:
+        return fields
+    needing = next((f.permits for f in fields if f.definition.id == BUSINESS_NUMBER_FIELD), ())
+    others = [f for f in fields if f.definition.id != BUSINESS_NUMBER_FIELD]
+    return [FormField(definition, needing, required=False), *others]
 
 
 def agency_shares(chain: Chain, permit_codes: Iterable[str]) -> list[AgencyShare]:
@@ -90,7 +108,9 @@ def check_form(
 
     A draft may be saved with gaps; unknown fields are always refused so nothing unasked is kept.
     """
+    fields = list(fields)
     definitions = {f.definition.id: f.definition for f in fields}
+    required = {f.definition.id: f.required for f in fields}
     errors = [
         FieldError(f"fields.{key}", Text("This form has no such field.", "Ce formulaire n'a pas ce champ."))
         for key in values
@@ -100,7 +120,7 @@ def check_form(
     for field_id, definition in definitions.items():
         value = values.get(field_id)
         if value is None or (isinstance(value, str) and not value.strip()):
-            if complete:
+            if complete and required[field_id]:
                 errors.append(
                     FieldError(
                         f"fields.{field_id}", Text("This field is required.", "Ce champ est obligatoire.")

@@ -132,9 +132,28 @@ def load_active_pack_set(session: Session) -> PackSet | None:
 
 
 def pinned_versions(pack_set: PackSet, session: Session, jurisdiction: str) -> dict[str, int]:
-    """The version in force of each pack a municipality's triage uses, to pin on an application."""
-    codes = {j.code for j in pack_set.chains[jurisdiction].jurisdictions}
-    return {v.jurisdiction_code: v.version for v in active_versions(session) if v.jurisdiction_code in codes}
+    """The version of each pack a municipality's chain took from `pack_set`, to pin on an application.
+
+    Matched by the packs' digests, not by what is in force now: a worker whose packs are a few
+    seconds old pins the versions it really triaged with.
+    """
+    digests = {j.code: pack_set.packs[j.code].sha256 for j in pack_set.chains[jurisdiction].jurisdictions}
+    rows = session.execute(
+        select(PackVersion.jurisdiction_code, func.max(PackVersion.version))
+        .where(
+            or_(
+                *(
+                    and_(PackVersion.jurisdiction_code == code, PackVersion.sha256 == digest)
+                    for code, digest in digests.items()
+                )
+            )
+        )
+        .group_by(PackVersion.jurisdiction_code)
+    )
+    versions = {code: version for code, version in rows}
+    if versions.keys() != digests.keys():
+        raise LookupError(f"packs never published: {sorted(digests.keys() - versions.keys())}")
+    return versions
 
 
 def load_pinned_pack_set(session: Session, versions: dict[str, int]) -> PackSet:

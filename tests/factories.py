@@ -1,0 +1,56 @@
+"""Data factories for tests: accounts, and form values that pass every field's checks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from workflows.application_form import FormField
+from workflows.packs.model import FieldDefinition
+
+VALID_BY_TYPE: dict[str, Any] = {
+    "text": "Café Ça Va Inc.",
+    "long_text": "Full-service restaurant with 60 seats.",
+    "email": "owner@example.ca",
+    "phone": "416-555-0123",
+    "postal_code": "M5V 2T6",
+    "date": "2027-03-01",
+    "money": 45_000_000,
+    "yes_no": True,
+}
+
+
+def user(session: Session, role: str = "applicant", agency: str | None = None) -> User:
+    """An account without the slow argon2 hash: tests that sign in use accounts.service instead."""
+    account = User(
+        email=f"{uuid.uuid4().hex}@example.ca", name=role, password_hash="x", role=role, agency_code=agency
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def valid_value(definition: FieldDefinition) -> Any:
+    if definition.type == "integer":
+        return max(definition.minimum or 0, min(definition.maximum or 10, 10))
+    if definition.type == "choice":
+        return definition.choices[0].value
+    if definition.type == "business_number":
+        return "123456782"
+    value = VALID_BY_TYPE[definition.type]
+    if isinstance(value, str) and definition.max_length:
+        return value[: definition.max_length]
+    return value
+
+
+def complete_form(fields: Iterable[FormField], *, with_business_number: bool = False) -> dict[str, Any]:
+    """A value for every required field (and the BN only if asked), each valid for its type."""
+    return {
+        f.definition.id: valid_value(f.definition)
+        for f in fields
+        if f.required or (with_business_number and f.definition.type == "business_number")
+    }

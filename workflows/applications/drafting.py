@@ -1,0 +1,166 @@
+"""Making an application and changing it while it is a draft: the form, and the triage answers.
+
+Every function works inside the caller's transaction and never commits. Those that change
+an application expect it loaded with `lock_application`, and refuse once it is submitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from workflows.application_form import (
+    BUSINESS_NUMBER_FIELD,
+    FormField,
+    application_fields,
+    check_form,
+    prefilled,
+)
+from workflows.applications.errors import ApplicationError
+from workflows.applications.store import cases_of, chain_of, pinned_pack_set, require_draft
+from workflows.models import Application, PermitCase
+from workflows.pack_store import pinned_versions
+from workflows.packs.model import Permit
+from workflows.permit_workflow import open_cases, open_cases_from_triage, prerequisite_map
+from workflows.triage import TriageEngine, TriageResult
+
+
+def create_application(
+    session: Session, engine: TriageEngine, *, owner_id: int, jurisdiction: str, answers: Mapping[str, Any]
+) -> tuple[Application, TriageResult]:
+    """Triage the answers, pin the packs used, open one draft case per permit, pre-fill the form.
+
+    Raises TriageError (field by field) for a bad municipality or bad answers.
+    """
+    result = engine.triage(jurisdiction, answers)
+    application = Application(
+        owner_id=owner_id,
+        jurisdiction_code=jurisdiction,
+        answers=dict(result.answers),
+        pack_versions=pinned_versions(engine.packs, session, jurisdiction),
+        program_accounts=[],
+    )
+    chain = engine.chain(jurisdiction)
+    fields = application_fields(chain, (outcome.permit.code for outcome in result.permits))
+    application.form_values = prefilled(fields, result.answers)
+    session.add(application)
+    session.flush()
+    open_cases_from_triage(session, application.id, result)
+    return application, result
+
+
+def fields_of(session: Session, application: Application) -> list[FormField]:
+    """The application's one form: every field its permits need, each once."""
+    return application_fields(
+        chain_of(session, application), (c.permit_code for c in cases_of(session, application.id))
+    )
+
+
+def save_form(session: Session, application: Application, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge a draft's values: fields left out keep theirs, null or "" clears one.
+
+    Every given value is checked; if any is refused, nothing is saved (ApplicationError).
+    A BN typed here is the business's own, so none will be assigned.
+    """
+    require_draft(session, application)
+    clean, errors = check_form(fields_of(session, application), values, complete=False)
+    if errors:
+        raise ApplicationError(errors)
+    merged = {**application.form_values, **clean}
+    for field_id, value in values.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            merged.pop(field_id, None)
+    application.form_values = merged
+    application.business_number = merged.get(BUSINESS_NUMBER_FIELD)
+    session.flush()
+    return merged
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerChange:
+    """What new triage answers would change, shown to the applicant before they confirm."""
+
+    result: TriageResult
+    added: tuple[Permit, ...]
+    removed: tuple[Permit, ...]
+    fee_changes: tuple[tuple[Permit, int, int], ...]  # kept permits whose fee moves: (permit, before, after)
+    total_before_cents: int
+    total_after_cents: int
+    fields_dropped: tuple[FormField, ...]  # values given for fields no longer asked, which will be erased
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.added or self.removed or self.fee_changes or self.fields_dropped)
+
+
+def preview_answers(session: Session, application: Application, answers: Mapping[str, Any]) -> AnswerChange:
+    """Triage new answers under the application's pinned packs and compare; changes nothing.
+
+    Raises TriageError for bad answers, NotADraft once submitted.
+    """
+    cases = require_draft(session, application)
+    engine = TriageEngine(pinned_pack_set(session, application))
+    chain = engine.chain(application.jurisdiction_code)
+    result = engine.triage(application.jurisdiction_code, answers)
+    before = {case.permit_code: case for case in cases}
+    after = {outcome.permit.code: outcome for outcome in result.permits}
+    by_code = {permit.code: permit for permit in chain.permits}
+    old_fields = application_fields(chain, before)
+    new_ids = {f.definition.id for f in application_fields(chain, after)}
+    return AnswerChange(
+        result=result,
+        added=tuple(outcome.permit for code, outcome in after.items() if code not in before),
+        removed=tuple(by_code[code] for code in before if code not in after),
+        fee_changes=tuple(
+            (outcome.permit, before[code].fee_cents, outcome.fee_cents)
+            for code, outcome in after.items()
+            if code in before and before[code].fee_cents != outcome.fee_cents
+        ),
+        total_before_cents=sum(case.fee_cents for case in cases),
+        total_after_cents=result.total_fee_cents,
+        fields_dropped=tuple(
+            f
+            for f in old_fields
+            if f.definition.id not in new_ids and application.form_values.get(f.definition.id) is not None
+        ),
+    )
+
+
+def change_answers(session: Session, application: Application, answers: Mapping[str, Any]) -> AnswerChange:
+    """Apply new triage answers: open the added permits, drop the removed ones, update fees.
+
+    Permits kept keep their case; values of fields no longer asked are erased, so nothing
+    unasked is held. Consents stay on record; an agency whose share grew must consent again.
+    """
+    change = preview_answers(session, application, answers)
+    outcomes = {outcome.permit.code: outcome for outcome in change.result.permits}
+    cases = cases_of(session, application.id)
+    removed = [case.id for case in cases if case.permit_code not in outcomes]
+    if removed:  # draft cases have no history yet: nothing else refers to them
+        session.execute(delete(PermitCase).where(PermitCase.id.in_(removed)))
+    kept = [case for case in cases if case.permit_code in outcomes]
+    before = prerequisite_map(
+        {code: outcome.depends_on for code, outcome in outcomes.items()},
+        [outcome.permit for outcome in change.result.permits],
+    )
+    for case in kept:
+        case.fee_cents = outcomes[case.permit_code].fee_cents
+        case.prerequisites = list(before[case.permit_code])
+    added = open_cases(
+        session,
+        application.id,
+        list(change.added),
+        prerequisites=before,
+        fees_cents={code: outcome.fee_cents for code, outcome in outcomes.items()},
+    )
+    for case in added:  # open_cases keeps only prerequisites among the permits it opens
+        case.prerequisites = list(before[case.permit_code])
+    application.answers = dict(change.result.answers)
+    dropped = {f.definition.id for f in change.fields_dropped}
+    application.form_values = {k: v for k, v in application.form_values.items() if k not in dropped}
+    session.flush()
+    return change
