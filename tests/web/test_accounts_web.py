@@ -3,7 +3,7 @@
 import pytest
 
 from tests.web.conftest import csrf_token
-from tests.web.test_api_triage import conforms
+from tests.web.openapi_conformance import conforms
 
 PASSWORD = "correct horse battery"
 

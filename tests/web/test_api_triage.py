@@ -1,28 +1,11 @@
 """The triage API over real HTTP (Flask test client) and a real database, on both backends."""
 
 import pytest
-from openapi_core import OpenAPI
-from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from openapi_spec_validator import validate
-from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
 
 from app.api.openapi import openapi_document
 from tests.answer_sets import TORONTO_FULL, TORONTO_FULL_PERMITS, TORONTO_PLAIN
-
-SPEC = OpenAPI.from_dict(openapi_document())
-
-
-def conforms(response):
-    """Fail unless the response matches the OpenAPI document for its operation and status."""
-    sent = response.request  # its body was consumed by the app; the operation is all that matters here
-    request = Request(
-        EnvironBuilder(
-            path=sent.path, method=sent.method, query_string=sent.query_string.decode()
-        ).get_environ()
-    )
-    SPEC.validate_response(WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
-    return response
+from tests.web.openapi_conformance import conforms
 
 
 def test_the_openapi_document_is_valid_and_served(client):

@@ -91,6 +91,11 @@ class AnswerChange:
     total_before_cents: int
     total_after_cents: int
     fields_dropped: tuple[FormField, ...]  # values given for fields no longer asked, which will be erased
+    fees_before: Mapping[str, int]  # permit code -> fee now, for the permits the application has
+
+    @property
+    def fees_after(self) -> dict[str, int]:
+        return {outcome.permit.code: outcome.fee_cents for outcome in self.result.permits}
 
     @property
     def changes_anything(self) -> bool:
@@ -120,6 +125,7 @@ def preview_answers(session: Session, application: Application, answers: Mapping
             for code, outcome in after.items()
             if code in before and before[code].fee_cents != outcome.fee_cents
         ),
+        fees_before={case.permit_code: case.fee_cents for case in cases},
         total_before_cents=sum(case.fee_cents for case in cases),
         total_after_cents=result.total_fee_cents,
         fields_dropped=tuple(
