@@ -160,3 +160,30 @@ class PermitEvent(Base):
 @event.listens_for(PermitEvent, "before_delete")
 def _history_is_append_only(_mapper, _connection, target: PermitEvent | Consent) -> None:
     raise ValueError(f"{type(target).__name__} {target.id} is history: it cannot be changed or deleted")
+
+
+class WorkflowDefinition(Base):
+    """A pack workflow's whole definition, under the key its permit cases store.
+
+    Written when the first case following it is opened, and read back when a process meets
+    a case whose workflow it has not compiled (after a restart, or once the pack changed):
+    the case goes on with exactly the definition it was opened with. Never changed: the key
+    holds a digest of the definition.
+    """
+
+    __tablename__ = "workflow_definitions"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # <jurisdiction>:<name>:<digest>
+    definition: Mapped[dict] = mapped_column(JSON)  # workflow_templates.template_definition
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@event.listens_for(WorkflowDefinition, "before_update")
+@event.listens_for(WorkflowDefinition, "before_delete")
+def _definitions_are_immutable(_mapper, _connection, target: WorkflowDefinition) -> None:
+    raise ValueError(
+        f"workflow definition {target.key} is pinned by its cases: it cannot be changed or deleted"
+    )
+
+
+import workflows.payments.models  # noqa: E402, F401  (the money tables belong to the same schema)

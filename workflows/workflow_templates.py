@@ -1,10 +1,10 @@
-"""The workflow templates a permit can follow, by the name packs use for them.
+"""The workflow templates a permit can follow: the built-in ones, and those packs define.
 
 A template is data: its states and its transitions (trigger, sources, destination, guard
 names, who acts). The permit state machines in `workflows.permit_workflow` are built
 from these definitions, and the documentation's tables and diagrams are drawn from them.
-Packs may only name templates listed here, so a typo is caught when the pack loads, not
-when a clerk acts.
+A pack names a built-in template or a workflow of its own chain, so a typo is caught when
+the pack loads, not when a clerk acts.
 
 Every template has the same frame: a permit case starts in `draft`, is submitted with
 its application, then paid; it moves on by itself once its fee is paid and the permits
@@ -16,9 +16,12 @@ the same step once the applicant answers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
+from threading import Lock
 from typing import Any, Literal
 
 from workflows.text import Text
@@ -30,9 +33,30 @@ APPROVED = "approved"
 REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
 FINAL_STATES = frozenset({APPROVED, REJECTED, WITHDRAWN})
+#: The states every workflow shares; a pack's workflow lists only its own states between them.
+FRAME_STATES = frozenset({DRAFT, SUBMITTED, PAID, APPROVED, REJECTED, WITHDRAWN})
 INFO_REQUESTED_SUFFIX = "_info_requested"
 
 Actor = Literal["applicant", "clerk", "system"]
+
+#: The engine's vocabulary of triggers, and who fires each. Every workflow uses only these, so
+#: the clerk's actions (approve, request_info, reject) and the applicant's (submit, withdraw,
+#: provide_info) mean the same thing whatever workflow a permit follows.
+TRIGGER_ACTORS: dict[str, Actor] = {
+    "submit": "applicant",
+    "withdraw": "applicant",
+    "pay": "system",
+    "start": "system",
+    "complete": "system",
+    "approve": "clerk",
+    "request_info": "clerk",
+    "provide_info": "applicant",
+    "reject": "clerk",
+}
+#: Fired by the engine as soon as their guards hold, never by a person.
+AUTOMATIC_TRIGGERS = frozenset({"start", "complete"})
+#: The guards of the transition leaving `paid`: nothing starts unpaid or before its prerequisites.
+START_GUARDS = ("fee_paid", "prerequisites_approved")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +136,31 @@ class WorkflowTemplate:
 
     @property
     def queued_states(self) -> frozenset[str]:
-        """Paid and waiting, or at the first clerk step with nothing decided yet."""
-        return frozenset({PAID, *self.clerk_steps[:1]})
+        """Paid and waiting, or where the case went by itself from there, with nothing decided yet.
+
+        For the built-in templates: `paid` and the first clerk step.
+        """
+        queued, frontier = {PAID}, [PAID]
+        while frontier:
+            for transition in self.leaving.get(frontier.pop(), ()):
+                if transition.automatic and transition.dest not in FINAL_STATES | queued:
+                    queued.add(transition.dest)
+                    frontier.append(transition.dest)
+        return frozenset(queued)
 
 
 def info_requested(step: str) -> str:
     """The state where `step` waits for the applicant's answer."""
     return step + INFO_REQUESTED_SUFFIX
+
+
+#: submit, withdraw and pay: the same in every workflow, built-in or a pack's, because the
+#: engine submits and pays all of an application's permits together.
+FRAME_TRANSITIONS = (
+    Transition("submit", (DRAFT,), SUBMITTED, "applicant"),
+    Transition("withdraw", (DRAFT, SUBMITTED, PAID), WITHDRAWN, "applicant"),
+    Transition("pay", (SUBMITTED,), PAID, "system"),
+)
 
 
 def _template(name: str, description: Text, clerk_steps: tuple[str, ...]) -> WorkflowTemplate:
@@ -129,15 +171,13 @@ def _template(name: str, description: Text, clerk_steps: tuple[str, ...]) -> Wor
     """
     states = [DRAFT, SUBMITTED, PAID]
     transitions = [
-        Transition("submit", (DRAFT,), SUBMITTED, "applicant"),
-        Transition("withdraw", (DRAFT, SUBMITTED, PAID), WITHDRAWN, "applicant"),
-        Transition("pay", (SUBMITTED,), PAID, "system"),
+        *FRAME_TRANSITIONS,
         Transition(
             "start" if clerk_steps else "complete",
             (PAID,),
             clerk_steps[0] if clerk_steps else APPROVED,
             "system",
-            ("fee_paid", "prerequisites_approved"),
+            START_GUARDS,
             automatic=True,
         ),
     ]
@@ -154,42 +194,119 @@ def _template(name: str, description: Text, clerk_steps: tuple[str, ...]) -> Wor
     return WorkflowTemplate(name, description, clerk_steps, tuple(states), tuple(transitions))
 
 
-def template_problems(template: WorkflowTemplate) -> list[str]:
-    """What is wrong with a definition (empty when it is sound): checked before a machine is built."""
-    problems = []
+def framed_template(
+    name: str, description: Text, own_states: Sequence[str], own_transitions: Sequence[Transition]
+) -> WorkflowTemplate:
+    """A pack's workflow inside the common frame every workflow shares.
+
+    The frame's states (draft, submitted, paid, approved, withdrawn, and rejected when some
+    transition can reject) and transitions (submit, withdraw, pay) are added here, never
+    written by the pack, so every permit is submitted, paid and withdrawn the same way. The
+    clerk steps are the pack's states a clerk acts on, other than those waiting for the
+    applicant's answer, in the order the pack lists them.
+    """
+    rejects = any(transition.dest == REJECTED for transition in own_transitions)
+    states = (DRAFT, SUBMITTED, PAID, *own_states, APPROVED, *((REJECTED,) if rejects else ()), WITHDRAWN)
+    clerk_steps = tuple(
+        state
+        for state in own_states
+        if not state.endswith(INFO_REQUESTED_SUFFIX)
+        and any(t.by == "clerk" and state in t.sources for t in own_transitions)
+    )
+    return WorkflowTemplate(name, description, clerk_steps, states, (*FRAME_TRANSITIONS, *own_transitions))
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFault:
+    """One thing wrong with a template, and where, so a pack's author can be shown the line.
+
+    `transition` is an index into the template's transitions and `part` the place inside it,
+    named as packs write it (`("from", 1)`, `("to",)`, `("guards", 0)`); `state` names a state.
+    """
+
+    reason: str
+    transition: int | None = None
+    part: tuple[str | int, ...] = ()
+    state: str | None = None
+
+
+def template_faults(template: WorkflowTemplate) -> list[TemplateFault]:
+    """What is wrong with a definition, and where (empty when it is sound)."""
+    faults = []
     states = set(template.states)
     if len(states) != len(template.states):
-        problems.append("a state is listed twice")
+        faults.append(TemplateFault("a state is listed twice"))
     for required in (DRAFT, SUBMITTED, PAID, APPROVED, WITHDRAWN):
         if required not in states:
-            problems.append(f"missing state {required}")
+            faults.append(TemplateFault(f"missing state {required}"))
     if template.initial != DRAFT:
-        problems.append(f"the initial state must be {DRAFT}, not {template.initial}")
-    for transition in template.transitions:
-        for state in (*transition.sources, transition.dest):
-            if state not in states:
-                problems.append(f"{transition.trigger}: unknown state {state}")
-        for source in transition.sources:
-            if source in FINAL_STATES:
-                problems.append(f"{transition.trigger}: {source} is final and cannot be left")
-        for guard in transition.guards:
-            if guard not in GUARDS:
-                problems.append(f"{transition.trigger}: unknown guard {guard}")
-        if transition.automatic and not transition.guards:
-            problems.append(f"{transition.trigger}: an automatic transition needs a guard")
+        faults.append(TemplateFault(f"the initial state must be {DRAFT}, not {template.initial}"))
+    for index, transition in enumerate(template.transitions):
+        faults += _transition_faults(index, transition, states)
     reached, frontier = {template.initial}, [template.initial]
     while frontier:
         for transition in template.leaving.get(frontier.pop(), ()):
             if transition.dest not in reached:
                 reached.add(transition.dest)
                 frontier.append(transition.dest)
-    problems += [f"state {state} cannot be reached" for state in template.states if state not in reached]
-    if _automatic_cycle(template):
-        problems.append("automatic transitions go round in a circle: the engine would never stop")
-    return problems
+    for state in template.states:
+        if state not in reached:
+            faults.append(TemplateFault(f"state {state} cannot be reached", state=state))
+        elif state not in FINAL_STATES and not template.leaving.get(state):
+            faults.append(
+                TemplateFault(f"nothing leaves state {state}: a case there would wait forever", state=state)
+            )
+    if ring := _automatic_cycle(template):
+        arrows = set(pairwise(ring))
+        index = next(
+            index
+            for index, transition in enumerate(template.transitions)
+            if transition.automatic
+            and any((source, transition.dest) in arrows for source in transition.sources)
+        )
+        faults.append(
+            TemplateFault(
+                f"automatic transitions go round in a circle ({' -> '.join(ring)}): "
+                "the engine would never stop",
+                index,
+            )
+        )
+    return faults
 
 
-def _automatic_cycle(template: WorkflowTemplate) -> bool:
+def _transition_faults(index: int, transition: Transition, states: set[str]) -> list[TemplateFault]:
+    places = [(("from", n), source) for n, source in enumerate(transition.sources)]
+    places.append((("to",), transition.dest))
+    faults = [
+        TemplateFault(f"unknown state {state}", index, part) for part, state in places if state not in states
+    ]
+    faults += [
+        TemplateFault(f"{source} is final and cannot be left", index, ("from", n))
+        for n, source in enumerate(transition.sources)
+        if source in FINAL_STATES
+    ]
+    faults += [
+        TemplateFault(f"unknown guard {guard}", index, ("guards", n))
+        for n, guard in enumerate(transition.guards)
+        if guard not in GUARDS
+    ]
+    if transition.automatic and not transition.guards:
+        faults.append(TemplateFault("an automatic transition needs a guard", index))
+    return faults
+
+
+def template_problems(template: WorkflowTemplate) -> list[str]:
+    """What is wrong with a definition (empty when it is sound): checked before a machine is built."""
+    return [
+        f"{template.transitions[fault.transition].trigger}: {fault.reason}"
+        if fault.transition is not None
+        else fault.reason
+        for fault in template_faults(template)
+    ]
+
+
+def _automatic_cycle(template: WorkflowTemplate) -> tuple[str, ...]:
+    """A circle of automatic transitions, as states ending where they began; () when there is none."""
     following: dict[str, set[str]] = {}
     for transition in template.transitions:
         if transition.automatic:
@@ -198,9 +315,17 @@ def _automatic_cycle(template: WorkflowTemplate) -> bool:
     while following:  # strip states that lead nowhere automatically; a circle never strips
         ends = {state for state, dests in following.items() if not dests & following.keys()}
         if not ends:
-            return True
+            break
         following = {state: dests for state, dests in following.items() if state not in ends}
-    return False
+    if not following:
+        return ()
+    order = {state: rank for rank, state in enumerate(template.states)}
+    walk = [min(following, key=lambda state: order.get(state, len(order)))]
+    while walk.count(walk[-1]) < 2:  # every state left leads on to another one left
+        walk.append(
+            min(following[walk[-1]] & following.keys(), key=lambda state: order.get(state, len(order)))
+        )
+    return tuple(walk[walk.index(walk[-1]) :])
 
 
 WORKFLOW_TEMPLATES: dict[str, WorkflowTemplate] = {
@@ -257,3 +382,105 @@ def _check_templates() -> None:
 
 
 _check_templates()
+
+
+# -- workflows defined by packs ----------------------------------------------------------------
+
+#: The longest workflow key: permit_cases.workflow is a String(64).
+MAX_KEY_LENGTH = 64
+DEFINITION_FORMAT = 1
+
+
+def template_definition(template: WorkflowTemplate) -> dict[str, Any]:
+    """The whole template as plain JSON data: what is hashed into its key and stored for restarts.
+
+    Frame included: a case keeps exactly the states and transitions it was opened with, even
+    if a later version of the engine draws the frame differently.
+    """
+    return {
+        "format": DEFINITION_FORMAT,
+        "name": template.name,
+        "description": {"en": template.description.en, "fr": template.description.fr},
+        "initial": template.initial,
+        "clerk_steps": list(template.clerk_steps),
+        "states": list(template.states),
+        "transitions": [
+            {
+                "trigger": t.trigger,
+                "from": list(t.sources),
+                "to": t.dest,
+                "by": t.by,
+                "guards": list(t.guards),
+                "automatic": t.automatic,
+            }
+            for t in template.transitions
+        ],
+    }
+
+
+def template_from_definition(data: Mapping[str, Any]) -> WorkflowTemplate:
+    """The template `template_definition` wrote, as it was (for a case opened before a restart)."""
+    if data.get("format") != DEFINITION_FORMAT:
+        raise ValueError(f"unknown workflow definition format {data.get('format')!r}")
+    return WorkflowTemplate(
+        name=data["name"],
+        description=Text.from_data(data["description"]),
+        clerk_steps=tuple(data["clerk_steps"]),
+        states=tuple(data["states"]),
+        transitions=tuple(
+            Transition(t["trigger"], tuple(t["from"]), t["to"], t["by"], tuple(t["guards"]), t["automatic"])
+            for t in data["transitions"]
+        ),
+        initial=data["initial"],
+    )
+
+
+def template_key(jurisdiction: str, template: WorkflowTemplate) -> str:
+    """`<jurisdiction>:<name>:<digest>`: who defined the workflow, its name, and a digest of the
+    whole definition, so a changed workflow of the same name is a different key and a case keeps
+    the one it was opened with. Built-in templates are known by their bare name instead."""
+    canonical = json.dumps(template_definition(template), sort_keys=True, separators=(",", ":"))
+    key = f"{jurisdiction}:{template.name}:{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"workflow key {key} is longer than {MAX_KEY_LENGTH} characters")
+    return key
+
+
+def is_pack_key(workflow: str) -> bool:
+    """Whether `workflow` names a pack's workflow (a key) rather than a built-in template."""
+    return ":" in workflow
+
+
+#: Pack-defined templates by key. Filled when packs are compiled (and when a stored definition is
+#: read back); entries are never replaced or removed, and a key names one content, so threads
+#: share them safely.
+_PACK_TEMPLATES: dict[str, WorkflowTemplate] = {}
+_registry_lock = Lock()
+
+
+def register_template(key: str, template: WorkflowTemplate) -> WorkflowTemplate:
+    """Make a pack's template known by `key`; returns the registered one (the same object for the
+    same key, however many times packs are compiled). A malformed template is refused."""
+    with _registry_lock:
+        known = _PACK_TEMPLATES.get(key)
+        if known is not None:
+            if known != template:
+                raise ValueError(f"workflow key {key} already names a different definition")
+            return known
+        if problems := template_problems(template):
+            raise ValueError(f"workflow {key} is malformed: {'; '.join(problems)}")
+        _PACK_TEMPLATES[key] = template
+        return template
+
+
+def registered_template(key: str) -> WorkflowTemplate | None:
+    return _PACK_TEMPLATES.get(key)
+
+
+def forget_registered_templates() -> dict[str, WorkflowTemplate]:
+    """Empty the registry, as in a freshly started process, and return what it held (for tests
+    of restarts, which register it again afterwards)."""
+    with _registry_lock:
+        forgotten = dict(_PACK_TEMPLATES)
+        _PACK_TEMPLATES.clear()
+    return forgotten

@@ -8,6 +8,7 @@ so the cases stay true when the base packs change.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -158,6 +159,31 @@ def base_packs() -> dict[str, dict[str, Any]]:
                 },
             },
         ],
+        "workflows": [
+            {
+                "name": "site_check",
+                "description": text("An officer visits the site, then a manager signs off."),
+                "states": ["site_visit", "site_visit_info_requested", "sign_off"],
+                "transitions": [
+                    {
+                        "trigger": "start",
+                        "from": ["paid"],
+                        "to": "site_visit",
+                        "guards": ["fee_paid", "prerequisites_approved"],
+                        "automatic": True,
+                    },
+                    {"trigger": "approve", "from": ["site_visit"], "to": "sign_off"},
+                    {"trigger": "request_info", "from": ["site_visit"], "to": "site_visit_info_requested"},
+                    {"trigger": "provide_info", "from": ["site_visit_info_requested"], "to": "site_visit"},
+                    {
+                        "trigger": "reject",
+                        "from": ["site_visit", "site_visit_info_requested"],
+                        "to": "rejected",
+                    },
+                    {"trigger": "approve", "from": ["sign_off"], "to": "approved"},
+                ],
+            },
+        ],
     }
     toronto = {
         "format": 1,
@@ -203,7 +229,7 @@ def base_packs() -> dict[str, dict[str, Any]]:
                 },
                 "processing_days": 10,
                 "depends_on": ["CA-BN"],
-                "workflow": "inspection",
+                "workflow": "site_check",
                 "validity_months": 12,
                 "refundable": True,
                 "fields": ["legal_name", "premises_address"],
@@ -217,7 +243,7 @@ def base_packs() -> dict[str, dict[str, Any]]:
                 "fee": {"kind": "flat", "amount_cents": 25000, "illustrative": True},
                 "processing_days": 15,
                 "depends_on": ["TO-EAT", "ON-LIQ"],
-                "workflow": "plan_review_inspection",
+                "workflow": "patio_review",
                 "refundable": False,
             },
         ],
@@ -228,6 +254,32 @@ def base_packs() -> dict[str, dict[str, Any]]:
                 "name": text("Enterprise Toronto advice"),
                 "description": text("Free one-on-one advice."),
                 "applies_if": {"not": {"question": "hires_staff", "equals": True}},
+            },
+        ],
+        "workflows": [
+            {
+                "name": "patio_review",
+                "description": text(
+                    "Plans are checked; the permit is issued once the licences it needs are."
+                ),
+                "states": ["plan_check", "plan_check_info_requested", "issuing"],
+                "transitions": [
+                    {
+                        "trigger": "start",
+                        "from": ["paid"],
+                        "to": "plan_check",
+                        "guards": ["fee_paid", "prerequisites_approved"],
+                    },
+                    {"trigger": "approve", "from": ["plan_check"], "to": "issuing"},
+                    {"trigger": "request_info", "from": ["plan_check"], "to": "plan_check_info_requested"},
+                    {"trigger": "provide_info", "from": ["plan_check_info_requested"], "to": "plan_check"},
+                    {
+                        "trigger": "reject",
+                        "from": ["plan_check", "plan_check_info_requested"],
+                        "to": "rejected",
+                    },
+                    {"trigger": "approve", "from": ["issuing"], "to": "approved", "guards": ["fee_paid"]},
+                ],
             },
         ],
     }
@@ -440,6 +492,81 @@ def _both_kinds_of_band_fault(packs: dict[str, Any]) -> None:
         {"amount_cents": 60000},
         {"up_to": 150, "amount_cents": 90000},
     ]
+
+
+# -- pack workflows (Toronto's patio_review, Ontario's site_check) --------------------------
+
+
+def patio_review(packs: dict[str, Any]) -> dict[str, Any]:
+    return packs[TO]["workflows"][0]
+
+
+def _unreachable_state(packs: dict[str, Any]) -> None:
+    patio_review(packs)["states"].append("on_hold")
+    patio_review(packs)["transitions"].append({"trigger": "reject", "from": ["on_hold"], "to": "rejected"})
+
+
+def _automatic_without_guard(packs: dict[str, Any]) -> None:
+    patio_review(packs)["transitions"].append({"trigger": "complete", "from": ["issuing"], "to": "approved"})
+
+
+def _automatic_cycle(packs: dict[str, Any]) -> None:
+    patio_review(packs)["states"].append("recheck")
+    patio_review(packs)["transitions"] += [
+        {"trigger": "start", "from": ["issuing"], "to": "recheck", "guards": ["fee_paid"]},
+        {"trigger": "start", "from": ["recheck"], "to": "issuing", "guards": ["fee_paid"]},
+    ]
+
+
+def _rename_workflow(name: str) -> Mutation:
+    """Rename Toronto's workflow, and its permit's reference with it."""
+
+    def mutate(packs: dict[str, Any]) -> None:
+        patio_review(packs)["name"] = name
+        permit(packs, TO, 1)["workflow"] = name
+
+    return mutate
+
+
+def _workflow_defined_twice(packs: dict[str, Any]) -> None:
+    packs[TO]["workflows"].append(copy.deepcopy(patio_review(packs)))
+
+
+def _second_way_out_of_paid(packs: dict[str, Any]) -> None:
+    patio_review(packs)["transitions"].append(
+        {
+            "trigger": "complete",
+            "from": ["paid"],
+            "to": "approved",
+            "guards": ["fee_paid", "prerequisites_approved"],
+        }
+    )
+
+
+def _sibling_uses_toronto_workflow(packs: dict[str, Any]) -> None:
+    second_municipality(["K1"])(packs)
+    packs["ottawa.yaml"]["agencies"] = [
+        {"code": "OTT-BL", "name": text("Ottawa By-law"), "gl_account": "OTT-4000"}
+    ]
+    packs["ottawa.yaml"]["permits"] = [
+        {
+            "code": "OTT-PATIO",
+            "name": text("Patio permit"),
+            "description": text("Put tables outside."),
+            "agency": "OTT-BL",
+            "applies_if": {"always": True},
+            "fee": {"kind": "flat", "amount_cents": 0},
+            "processing_days": 5,
+            "workflow": "patio_review",
+            "refundable": False,
+        }
+    ]
+
+
+KNOWN_WORKFLOWS = (
+    "known: certification, inspection, plan_review_inspection, registration, review; "
+    "defined by this pack or its ancestors: site_check (CA-ON)"
+)
 
 
 CASES = [
@@ -756,7 +883,9 @@ CASES = [
         set_(TO, "permits", 1, "workflow", value="plan-review"),
         TO,
         "permits[1].workflow",
-        "unknown workflow template plan-review; known: certification, inspection",
+        "unknown workflow template plan-review; known: certification, inspection, plan_review_inspection, "
+        "registration, review; defined by this pack or its ancestors: "
+        "patio_review (3520005), site_check (CA-ON)",
         line=("workflow: plan-review",),
     ),
     Case(
@@ -1034,6 +1163,192 @@ CASES = [
         "questions[0].choices[2].value",
         "duplicate choice bar",
         line=("value: bar", "value: bar"),
+    ),
+    # -- workflows defined by packs -----------------------------------------------------------
+    Case(
+        "workflow-unknown-trigger",
+        set_(TO, "workflows", 0, "transitions", 1, "trigger", value="accept"),
+        TO,
+        "workflows[0].transitions[1].trigger",
+        "unknown trigger accept; a workflow's transitions use "
+        "start, complete, approve, request_info, provide_info or reject",
+        line=("workflows:", "trigger: accept"),
+    ),
+    Case(
+        "workflow-writes-a-frame-trigger",
+        set_(TO, "workflows", 0, "transitions", 1, "trigger", value="pay"),
+        TO,
+        "workflows[0].transitions[1].trigger",
+        "pay is part of every workflow's frame and added for you: do not write it",
+        line=("workflows:", "trigger: pay"),
+    ),
+    Case(
+        "workflow-unknown-state-in-from",
+        set_(TO, "workflows", 0, "transitions", 4, "from", value=["plan_check", "plan_chek"]),
+        TO,
+        "workflows[0].transitions[4].from[1]",
+        "unknown state plan_chek: list it under states",
+        line=("workflows:", "from: [plan_check, plan_chek]"),
+    ),
+    Case(
+        "workflow-unknown-state-in-to",
+        set_(TO, "workflows", 0, "transitions", 5, "to", value="aproved"),
+        TO,
+        "workflows[0].transitions[5].to",
+        "unknown state aproved: list it under states",
+        line=("workflows:", "to: aproved"),
+    ),
+    Case(
+        "workflow-trigger-leaves-a-state-it-may-not",
+        set_(TO, "workflows", 0, "transitions", 2, "from", value=["plan_check", "paid"]),
+        TO,
+        "workflows[0].transitions[2].from[1]",
+        "request_info cannot leave paid: it leaves a step",
+        line=("workflows:", "from: [plan_check, paid]"),
+    ),
+    Case(
+        "workflow-unreachable-state",
+        _unreachable_state,
+        TO,
+        "workflows[0].states[3]",
+        "state on_hold cannot be reached",
+        line=("workflows:", "states: [plan_check"),
+    ),
+    Case(
+        "workflow-automatic-transition-without-guard",
+        _automatic_without_guard,
+        TO,
+        "workflows[0].transitions[6]",
+        "an automatic transition needs a guard",
+        line=("workflows:", "trigger: complete"),
+    ),
+    Case(
+        "workflow-automatic-cycle",
+        _automatic_cycle,
+        TO,
+        "workflows[0].transitions[6]",
+        "automatic transitions go round in a circle (issuing -> recheck -> issuing): "
+        "the engine would never stop",
+        line=("workflows:", "trigger: start", "trigger: start"),
+    ),
+    Case(
+        "workflow-named-like-a-built-in-template",
+        _rename_workflow("review"),
+        TO,
+        "workflows[0].name",
+        "review is a built-in workflow template: choose another name",
+        line=("workflows:", "name: review"),
+    ),
+    Case(
+        "workflow-named-like-an-ancestor-s",
+        _rename_workflow("site_check"),
+        TO,
+        "workflows[0].name",
+        "workflow site_check is already defined by CA-ON, an ancestor of this pack",
+        line=("workflows:", "name: site_check"),
+    ),
+    Case(
+        "workflow-defined-twice-in-a-pack",
+        _workflow_defined_twice,
+        TO,
+        "workflows[1].name",
+        "workflow patio_review is already defined by this pack",
+        line=("workflows:", "name: patio_review", "name: patio_review"),
+    ),
+    Case(
+        "provide-info-does-not-return-to-the-asking-step",
+        set_(TO, "workflows", 0, "transitions", 3, "to", value="issuing"),
+        TO,
+        "workflows[0].transitions[3].to",
+        "provide_info from plan_check_info_requested must lead back to plan_check, the step that asked",
+        line=("workflows:", "trigger: provide_info", "to: issuing"),
+    ),
+    Case(
+        "request-info-does-not-lead-to-its-step-s-waiting-state",
+        set_(TO, "workflows", 0, "transitions", 2, "from", value=["issuing"]),
+        TO,
+        "workflows[0].transitions[2].to",
+        "request_info from issuing must lead to issuing_info_requested, where the case waits for the answer",
+        line=("workflows:", "trigger: request_info", "to: plan_check_info_requested"),
+    ),
+    Case(
+        "waiting-state-that-no-provide-info-leaves",
+        delete(TO, "workflows", 0, "transitions", 3),
+        TO,
+        "workflows[0].states[1]",
+        "plan_check_info_requested waits for the applicant's answer, but no provide_info leaves it",
+        line=("workflows:", "states:"),
+    ),
+    Case(
+        "workflow-starts-without-the-frame-s-guards",
+        set_(TO, "workflows", 0, "transitions", 0, "guards", value=["fee_paid"]),
+        TO,
+        "workflows[0].transitions[0].guards",
+        "leaving paid needs the guards fee_paid and prerequisites_approved, so that a permit starts only "
+        "once its fee is paid and the permits it depends on are approved (missing: prerequisites_approved)",
+        line=("workflows:", "guards: [fee_paid]"),
+    ),
+    Case(
+        "workflow-leaves-paid-two-ways",
+        _second_way_out_of_paid,
+        TO,
+        "workflows[0].transitions[6].from[0]",
+        "transitions[0] already leaves paid: a permit starts one way",
+        line=("workflows:", "trigger: complete", "from: [paid]"),
+    ),
+    Case(
+        "workflow-lists-a-frame-state",
+        set_(
+            TO,
+            "workflows",
+            0,
+            "states",
+            value=["plan_check", "plan_check_info_requested", "issuing", "approved"],
+        ),
+        TO,
+        "workflows[0].states[3]",
+        "approved is a state of every workflow's frame: it is implied, do not list it",
+        line=("workflows:", "states:"),
+    ),
+    Case(
+        "workflow-unknown-guard",
+        set_(TO, "workflows", 0, "transitions", 5, "guards", value=["inspected"]),
+        TO,
+        "workflows[0].transitions[5].guards[0]",
+        "unknown guard inspected; known: fee_paid, prerequisites_approved",
+        line=("guards: [inspected]",),
+    ),
+    Case(
+        "workflow-clerk-event-marked-automatic",
+        set_(TO, "workflows", 0, "transitions", 1, "automatic", value=True),
+        TO,
+        "workflows[0].transitions[1].automatic",
+        "approve is done by the clerk: only start and complete are automatic",
+        line=("workflows:", "automatic: true"),
+    ),
+    Case(
+        "workflow-name-not-snake-case",
+        _rename_workflow("Patio-Review"),
+        TO,
+        "workflows[0].name",
+        "'Patio-Review' is not in the expected form (lower-case snake_case, at most 32 characters)",
+        line=("workflows:", "name: Patio-Review"),
+    ),
+    Case(
+        "permit-names-a-descendant-s-workflow",
+        set_(ON, "permits", 0, "workflow", value="patio_review"),
+        ON,
+        "permits[0].workflow",
+        f"unknown workflow template patio_review; {KNOWN_WORKFLOWS}",
+        line=("workflow: patio_review",),
+    ),
+    Case(
+        "permit-names-a-sibling-s-workflow",
+        _sibling_uses_toronto_workflow,
+        "ottawa.yaml",
+        "permits[0].workflow",
+        f"unknown workflow template patio_review; {KNOWN_WORKFLOWS}",
+        line=("workflow: patio_review",),
     ),
 ]
 

@@ -1,8 +1,9 @@
 """Cross-reference checks over all packs together, after each passed the JSON Schema.
 
-A pack may refer to its own questions, fields, agencies and permits and to those of
-its ancestors (a Toronto permit may depend on a federal one), never to a sibling's or
-a descendant's. Each check reports the file, the path and a plain reason.
+A pack may refer to its own questions, fields, agencies, permits and workflows and to
+those of its ancestors (a Toronto permit may depend on a federal one, or follow Ontario's
+workflow), never to a sibling's or a descendant's. Each check reports the file, the path
+and a plain reason.
 """
 
 from __future__ import annotations
@@ -15,7 +16,24 @@ from typing import TYPE_CHECKING, Any
 from workflows.conditions import COMPARISONS, ORDERED_COMPARISONS
 from workflows.fees import band_problems
 from workflows.packs.errors import PackProblem
-from workflows.workflow_templates import WORKFLOW_TEMPLATES
+from workflows.text import Text
+from workflows.workflow_templates import (
+    AUTOMATIC_TRIGGERS,
+    FINAL_STATES,
+    FRAME_STATES,
+    FRAME_TRANSITIONS,
+    GUARDS,
+    INFO_REQUESTED_SUFFIX,
+    PAID,
+    START_GUARDS,
+    TRIGGER_ACTORS,
+    WORKFLOW_TEMPLATES,
+    Transition,
+    WorkflowTemplate,
+    framed_template,
+    info_requested,
+    template_faults,
+)
 
 if TYPE_CHECKING:
     from workflows.packs.loader import ParsedPack
@@ -70,6 +88,8 @@ class Scope:
     asked_later: set[str] = field(default_factory=set)
     #: Permit code -> the permits that must come before it, along the whole chain.
     prerequisites: dict[str, set[str]] = field(default_factory=dict)
+    #: Workflow name -> the jurisdiction whose pack defines it, along the chain.
+    workflows: dict[str, str] = field(default_factory=dict)
 
     def extended(self) -> Scope:
         return Scope(
@@ -78,6 +98,7 @@ class Scope:
             set(self.agencies),
             set(self.permits),
             prerequisites={code: set(before) for code, before in self.prerequisites.items()},
+            workflows=dict(self.workflows),
         )
 
 
@@ -250,6 +271,7 @@ def _check_global_codes(packs: Sequence[ParsedPack], problems: list[PackProblem]
 def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> None:
     data = pack.data
     scope.agencies.update(agency["code"] for agency in data.get("agencies", ()))
+    _check_workflows(pack, scope, problems)
     for index, definition in enumerate(data.get("fields", ())):
         path = ("fields", index)
         if definition["id"] in scope.fields:
@@ -292,14 +314,8 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
                         f"unknown field {field_id}: declare it under fields in this pack or a parent's",
                     )
                 )
-        if permit["workflow"] not in WORKFLOW_TEMPLATES:
-            problems.append(
-                pack.problem(
-                    (*path, "workflow"),
-                    f"unknown workflow template {permit['workflow']}; "
-                    f"known: {', '.join(sorted(WORKFLOW_TEMPLATES))}",
-                )
-            )
+        if permit["workflow"] not in WORKFLOW_TEMPLATES and permit["workflow"] not in scope.workflows:
+            problems.append(pack.problem((*path, "workflow"), _unknown_workflow(permit["workflow"], scope)))
         for key, itself, unknown in (
             ("depends_on", "a permit cannot depend on itself", "unknown prerequisite permit"),
             ("prerequisite_of", "a permit cannot be a prerequisite of itself", "unknown permit"),
@@ -572,3 +588,292 @@ def rule_order(permits: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     for permit in permits:
         place(permit)
     return [by_code[code] for code in placed]
+
+
+# -- workflows ---------------------------------------------------------------------------------
+
+#: The triggers a pack writes; submit, withdraw and pay are the frame's, added for it.
+PACK_TRIGGERS = ("start", "complete", "approve", "request_info", "provide_info", "reject")
+FRAME_TRIGGERS = tuple(transition.trigger for transition in FRAME_TRANSITIONS)
+#: What each trigger may leave, in words for a problem.
+LEAVES = {
+    "start": "paid or a step",
+    "complete": "paid or a step",
+    "approve": "a step",
+    "request_info": "a step",
+    "provide_info": "a state waiting for information (<step>_info_requested)",
+    "reject": "a step or a state waiting for information",
+}
+#: Where each trigger may lead, in words; request_info and provide_info are checked in pairs.
+LEADS_TO = {"start": "a step", "complete": "approved", "approve": "a step or approved", "reject": "rejected"}
+
+
+@dataclass(frozen=True)
+class WorkflowShape:
+    """A pack workflow's states sorted by kind: the frame's, its steps, and those waiting for the
+    applicant's answer (`<step>_info_requested`)."""
+
+    steps: frozenset[str]
+    waiting: frozenset[str]
+
+    @classmethod
+    def of(cls, own_states: Sequence[str]) -> WorkflowShape:
+        own = set(own_states) - FRAME_STATES
+        waiting = {state for state in own if state.endswith(INFO_REQUESTED_SUFFIX)}
+        return cls(frozenset(own - waiting), frozenset(waiting))
+
+    @property
+    def known(self) -> frozenset[str]:
+        return self.steps | self.waiting | FRAME_STATES
+
+    def may_leave(self, trigger: str, state: str) -> bool:
+        if trigger in AUTOMATIC_TRIGGERS:
+            return state == PAID or state in self.steps
+        if trigger == "provide_info":
+            return state in self.waiting
+        if trigger == "reject":
+            return state in self.steps or state in self.waiting
+        return state in self.steps  # approve, request_info
+
+    def may_lead_to(self, trigger: str, state: str) -> bool:
+        return {
+            "start": state in self.steps,
+            "complete": state == "approved",
+            "approve": state in self.steps or state == "approved",
+            "reject": state == "rejected",
+        }[trigger]
+
+
+def compile_workflow(data: Mapping[str, Any]) -> WorkflowTemplate:
+    """A pack's workflow, as checked, inside the frame; who acts and what is automatic follow
+    from each trigger, never from the pack."""
+    transitions = tuple(
+        Transition(
+            t["trigger"],
+            tuple(t["from"]),
+            t["to"],
+            TRIGGER_ACTORS[t["trigger"]],
+            tuple(t.get("guards", ())),
+            automatic=t["trigger"] in AUTOMATIC_TRIGGERS,
+        )
+        for t in data["transitions"]
+    )
+    return framed_template(data["name"], Text.from_data(data["description"]), data["states"], transitions)
+
+
+def _unknown_workflow(name: str, scope: Scope) -> str:
+    reason = f"unknown workflow template {name}; known: {', '.join(sorted(WORKFLOW_TEMPLATES))}"
+    if scope.workflows:
+        defined = ", ".join(f"{other} ({code})" for other, code in sorted(scope.workflows.items()))
+        reason += f"; defined by this pack or its ancestors: {defined}"
+    return reason
+
+
+def _check_workflows(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> None:
+    """Each workflow's name is new along the chain, and the workflow itself is sound.
+
+    A workflow's name is recorded even when the workflow is faulty, so the permits that name it
+    are not also reported as naming an unknown workflow.
+    """
+    for index, workflow in enumerate(pack.data.get("workflows", ())):
+        path = ("workflows", index)
+        name = workflow["name"]
+        if name in WORKFLOW_TEMPLATES:
+            problems.append(
+                pack.problem((*path, "name"), f"{name} is a built-in workflow template: choose another name")
+            )
+        elif name in scope.workflows:
+            where = scope.workflows[name]
+            by = "this pack" if where == pack.code else f"{where}, an ancestor of this pack"
+            problems.append(pack.problem((*path, "name"), f"workflow {name} is already defined by {by}"))
+        else:
+            scope.workflows[name] = pack.code
+        problems.extend(
+            pack.problem((*path, *where), reason) for where, reason in workflow_problems(workflow)
+        )
+
+
+def workflow_problems(workflow: Mapping[str, Any]) -> list[tuple[Path, str]]:
+    """What is wrong with one pack workflow (that passed the schema), each with its path inside it.
+
+    The vocabulary comes first (frame, triggers, states, guards, pairs of request_info and
+    provide_info); only a workflow whose every transition makes sense is then built and checked
+    as a whole (`template_faults`: reachability, automatic cycles ...), whose findings would
+    otherwise mostly repeat the first ones.
+    """
+    problems = _vocabulary_problems(workflow)
+    if problems:
+        return problems
+    template = compile_workflow(workflow)
+    offset = len(template.transitions) - len(workflow["transitions"])  # the frame's come first
+    own_states = list(workflow["states"])
+    for fault in template_faults(template):
+        where: Path = ()
+        if fault.transition is not None and fault.transition >= offset:
+            where = ("transitions", fault.transition - offset, *fault.part)
+        elif fault.state in own_states:
+            where = ("states", own_states.index(fault.state))
+        problems.append((where, fault.reason))
+    return problems
+
+
+def _vocabulary_problems(workflow: Mapping[str, Any]) -> list[tuple[Path, str]]:
+    own_states, transitions = workflow["states"], workflow["transitions"]
+    shape = WorkflowShape.of(own_states)
+    problems = _state_problems(own_states, shape)
+    left_by: dict[tuple[str, str], int] = {}  # (trigger, state) -> the transition that leaves it
+    for index, transition in enumerate(transitions):
+        problems += [
+            (("transitions", index, *where), reason)
+            for where, reason in _transition_problems(transition, index, shape, left_by)
+        ]
+    problems += _paid_problems(transitions)
+    for index, state in enumerate(own_states):
+        if state in shape.waiting and ("provide_info", state) not in left_by:
+            problems.append(
+                (
+                    ("states", index),
+                    f"{state} waits for the applicant's answer, but no provide_info leaves it",
+                )
+            )
+    return problems
+
+
+def _state_problems(own_states: Sequence[str], shape: WorkflowShape) -> list[tuple[Path, str]]:
+    problems: list[tuple[Path, str]] = []
+    for index, state in enumerate(own_states):
+        if state in FRAME_STATES:
+            problems.append(
+                (
+                    ("states", index),
+                    f"{state} is a state of every workflow's frame: it is implied, do not list it",
+                )
+            )
+        elif state in shape.waiting and state.removesuffix(INFO_REQUESTED_SUFFIX) not in shape.steps:
+            step = state.removesuffix(INFO_REQUESTED_SUFFIX)
+            problems.append(
+                (
+                    ("states", index),
+                    f"{state} waits for information asked at step {step}, which is not listed",
+                )
+            )
+    return problems
+
+
+def _transition_problems(
+    transition: Mapping[str, Any], index: int, shape: WorkflowShape, left_by: dict[tuple[str, str], int]
+) -> list[tuple[Path, str]]:
+    """One transition's trigger, flag, sources, destination and guards; records what it leaves."""
+    trigger = transition["trigger"]
+    if trigger in FRAME_TRIGGERS:
+        return [
+            (("trigger",), f"{trigger} is part of every workflow's frame and added for you: do not write it")
+        ]
+    if trigger not in PACK_TRIGGERS:
+        return [
+            (
+                ("trigger",),
+                f"unknown trigger {trigger}; a workflow's transitions use {', '.join(PACK_TRIGGERS[:-1])} "
+                f"or {PACK_TRIGGERS[-1]}",
+            )
+        ]
+    problems: list[tuple[Path, str]] = []
+    automatic = trigger in AUTOMATIC_TRIGGERS
+    if transition.get("automatic", automatic) != automatic:
+        reason = (
+            f"{trigger} always happens by itself: write automatic: true, or leave it out"
+            if automatic
+            else f"{trigger} is done by the {TRIGGER_ACTORS[trigger]}: only start and complete are automatic"
+        )
+        problems.append((("automatic",), reason))
+    sources = transition["from"]
+    for n, source in enumerate(sources):
+        if source not in shape.known:
+            problems.append((("from", n), f"unknown state {source}: list it under states"))
+        elif source in FINAL_STATES:
+            problems.append((("from", n), f"{source} is final and cannot be left"))
+        elif not shape.may_leave(trigger, source):
+            problems.append((("from", n), f"{trigger} cannot leave {source}: it leaves {LEAVES[trigger]}"))
+        elif (trigger, source) in left_by:
+            problems.append(
+                (
+                    ("from", n),
+                    f"{trigger} already leaves {source} in transitions[{left_by[trigger, source]}]: "
+                    "an event has one outcome",
+                )
+            )
+        else:
+            left_by[trigger, source] = index
+    problems += [
+        (("to",), reason) for reason in _destination_problems(trigger, sources, transition["to"], shape)
+    ]
+    problems += [
+        (("guards", n), f"unknown guard {guard}; known: {', '.join(GUARDS)}")
+        for n, guard in enumerate(transition.get("guards", ()))
+        if guard not in GUARDS
+    ]
+    return problems
+
+
+def _destination_problems(trigger: str, sources: Sequence[str], dest: str, shape: WorkflowShape) -> list[str]:
+    if dest not in shape.known:
+        return [f"unknown state {dest}: list it under states"]
+    if dest in sources:
+        return [f"{trigger} must lead somewhere else than the state it leaves"]
+    if trigger == "request_info":
+        asked = [s for s in sources if s in shape.steps and dest != info_requested(s)]
+        return [
+            f"request_info from {s} must lead to {info_requested(s)}, where the case waits for the answer"
+            for s in asked[:1]
+        ]
+    if trigger == "provide_info":
+        answered = [
+            s for s in sources if s in shape.waiting and dest != s.removesuffix(INFO_REQUESTED_SUFFIX)
+        ]
+        return [
+            f"provide_info from {s} must lead back to {s.removesuffix(INFO_REQUESTED_SUFFIX)}, "
+            "the step that asked for the information"
+            for s in answered[:1]
+        ]
+    if not shape.may_lead_to(trigger, dest):
+        return [f"{trigger} leads to {LEADS_TO[trigger]}, not to {dest}"]
+    return []
+
+
+def _paid_problems(transitions: Sequence[Mapping[str, Any]]) -> list[tuple[Path, str]]:
+    """One start or complete leaves paid (besides the frame's withdraw), and it waits for the fee
+    and for the permits this one depends on: the frame's rule for every workflow."""
+    if not any(PAID in transition["from"] for transition in transitions):
+        return [
+            (
+                ("transitions",),
+                "nothing leaves paid: add a start (to the first step) or a complete (to approved)",
+            )
+        ]
+    starts = [
+        index
+        for index, transition in enumerate(transitions)
+        if PAID in transition["from"] and transition["trigger"] in AUTOMATIC_TRIGGERS
+    ]
+    if not starts:
+        return []  # what does leave paid is reported as unable to
+    first = transitions[starts[0]]
+    problems: list[tuple[Path, str]] = [
+        (
+            ("transitions", index, "from", transitions[index]["from"].index(PAID)),
+            f"transitions[{starts[0]}] already leaves paid: a permit starts one way",
+        )
+        for index in starts[1:]
+        if transitions[index]["trigger"] != first["trigger"]  # the same trigger twice is reported already
+    ]
+    missing = [guard for guard in START_GUARDS if guard not in first.get("guards", ())]
+    if missing:
+        problems.append(
+            (
+                ("transitions", starts[0], *(("guards",) if "guards" in first else ())),
+                f"leaving paid needs the guards {' and '.join(START_GUARDS)}, so that a permit starts "
+                "only once its fee is paid and the permits it depends on are approved "
+                f"(missing: {', '.join(missing)})",
+            )
+        )
+    return problems

@@ -22,7 +22,7 @@ import jsonschema
 
 from workflows.conditions import compile_condition
 from workflows.fees import compile_fee
-from workflows.packs.checks import check_packs, parents_first, rule_order
+from workflows.packs.checks import check_packs, compile_workflow, parents_first, rule_order
 from workflows.packs.errors import PackError, PackProblem, format_path
 from workflows.packs.model import (
     Agency,
@@ -38,6 +38,7 @@ from workflows.packs.model import (
 )
 from workflows.packs.yaml_source import ParsedYaml, YamlFault, parse_yaml
 from workflows.text import Text
+from workflows.workflow_templates import WorkflowTemplate, register_template, template_key
 
 PACK_SUFFIXES = (".yaml", ".yml")
 
@@ -218,17 +219,40 @@ def _compile(parsed_packs: list[ParsedPack]) -> PackSet:
     packs: dict[str, Pack] = {}
     agencies: dict[str, Agency] = {}
     permits: dict[str, Permit] = {}
+    templates: dict[str, WorkflowTemplate] = {}
+    visible_workflows: dict[str, dict[str, str]] = {}  # jurisdiction -> workflow name -> key, along its chain
     for parsed in parents_first(parsed_packs):
-        pack = _compile_pack(parsed, agencies)
+        own = _compile_workflows(parsed, templates)
+        parent = parsed.data["jurisdiction"].get("parent")
+        visible_workflows[parsed.code] = {**visible_workflows.get(parent, {}), **own}
+        pack = _compile_pack(parsed, agencies, visible_workflows[parsed.code], own)
         packs[pack.jurisdiction.code] = pack
         permits.update((permit.code, permit) for permit in pack.permits)
     chains = {
         code: _chain(pack, packs) for code, pack in packs.items() if pack.jurisdiction.level == "municipal"
     }
-    return PackSet(packs=packs, chains=chains, agencies=agencies, permits=permits)
+    return PackSet(packs=packs, chains=chains, agencies=agencies, permits=permits, workflows=templates)
 
 
-def _compile_pack(parsed: ParsedPack, agencies: dict[str, Agency]) -> Pack:
+def _compile_workflows(parsed: ParsedPack, templates: dict[str, WorkflowTemplate]) -> dict[str, str]:
+    """Build and register the pack's own workflows; returns name -> key.
+
+    Registering makes them known to the engine in this process. The key holds a digest of the
+    whole definition, so a changed workflow never replaces the one earlier cases follow.
+    """
+    own = {}
+    for data in parsed.data.get("workflows", ()):
+        template = compile_workflow(data)
+        key = template_key(parsed.code, template)
+        templates[key] = register_template(key, template)
+        own[template.name] = key
+    return own
+
+
+def _compile_pack(
+    parsed: ParsedPack, agencies: dict[str, Agency], workflows: dict[str, str], own_workflows: dict[str, str]
+) -> Pack:
+    """One pack; `workflows` maps the workflow names its permits may use (its chain's) to keys."""
     data = parsed.data
     raw = data["jurisdiction"]
     jurisdiction = Jurisdiction(
@@ -284,7 +308,7 @@ def _compile_pack(parsed: ParsedPack, agencies: dict[str, Agency]) -> Pack:
             applies_if=compile_condition(p["applies_if"]),
             fee=compile_fee(p["fee"]),
             processing_days=p["processing_days"],
-            workflow=p["workflow"],
+            workflow=workflows.get(p["workflow"], p["workflow"]),
             refundable=p["refundable"],
             fields=tuple(p.get("fields", ())),
             depends_on=tuple(p.get("depends_on", ())),
@@ -318,6 +342,7 @@ def _compile_pack(parsed: ParsedPack, agencies: dict[str, Agency]) -> Pack:
         suggestions,
         parsed.source.filename,
         parsed.source.sha256,
+        own_workflows,
     )
 
 

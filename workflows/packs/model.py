@@ -14,6 +14,7 @@ from typing import Literal
 from workflows.conditions import Condition
 from workflows.fees import FeeSchedule
 from workflows.text import Text
+from workflows.workflow_templates import WorkflowTemplate
 
 Level = Literal["federal", "provincial", "municipal"]
 LEVELS: tuple[Level, ...] = ("federal", "provincial", "municipal")
@@ -87,6 +88,8 @@ class Permit:
     applies_if: Condition
     fee: FeeSchedule
     processing_days: int
+    #: A built-in template's name, or the key (`<jurisdiction>:<name>:<digest>`) of a workflow its
+    #: pack or an ancestor defines: what its permit case stores, so the case keeps that definition.
     workflow: str
     refundable: bool
     fields: tuple[str, ...] = ()
@@ -126,6 +129,7 @@ class Pack:
     suggestions: tuple[Suggestion, ...]
     filename: str
     sha256: str
+    workflows: dict[str, str] = field(default_factory=dict)  # own workflows: name -> key
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +160,8 @@ class PackSet:
     chains: dict[str, Chain] = field(repr=False)
     agencies: dict[str, Agency] = field(repr=False)
     permits: dict[str, Permit] = field(repr=False)
+    #: The workflows packs define, by key (also registered for the engine: see `template_for`).
+    workflows: dict[str, WorkflowTemplate] = field(default_factory=dict, repr=False)
 
     def jurisdictions(self) -> list[Jurisdiction]:
         """Every jurisdiction, federal first, then each province followed by its municipalities."""

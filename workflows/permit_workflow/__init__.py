@@ -1,9 +1,11 @@
-"""Permit state machines: each permit case follows the workflow template its pack names.
+"""Permit state machines: each permit case follows the workflow its pack names.
 
 Free of Flask. The web layer opens an application's cases once (`open_cases`), then, in
 one transaction per action, loads a case with `with_row_lock`, calls `fire` (or
 `submit_application`, `record_payment`) and commits. `application_status` tells the
-dashboard where the whole application stands; `diagram` draws a template.
+dashboard where the whole application stands; `diagram` draws a template. A workflow is a
+built-in template or one a pack defines; `restore_workflows` reads the latter back from the
+database for cases loaded without `with_row_lock`.
 """
 
 from workflows.permit_workflow.errors import (
@@ -21,6 +23,7 @@ from workflows.permit_workflow.service import (
     open_cases_from_triage,
     prerequisite_map,
     record_payment,
+    restore_workflows,
     submit_application,
     with_row_lock,
 )
@@ -43,6 +46,7 @@ __all__ = [
     "open_cases_from_triage",
     "prerequisite_map",
     "record_payment",
+    "restore_workflows",
     "submit_application",
     "template_for",
     "with_row_lock",

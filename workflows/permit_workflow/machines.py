@@ -3,28 +3,46 @@
 A machine holds no model (`model=None`): the engine fires `machine.events[name].trigger(row)`
 on the row it loaded, so a transition costs microseconds and leaves nothing on the row,
 and the state always comes from the database, never from a default `initial`.
+
+A workflow is found by what a case stores: a built-in template's name, or a pack workflow's
+key (`<jurisdiction>:<name>:<digest>`), registered when its pack was compiled or read back
+from `workflow_definitions` (see `service.restore_workflows`). A pack workflow's machine is
+built the first time it is needed, then kept: a key always names the same definition.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
+from threading import Lock
 from typing import Any
 
 from transitions import EventData, Machine
 from transitions.extensions import GraphMachine
 
 from workflows.permit_workflow.errors import UnknownWorkflow
-from workflows.workflow_templates import GUARDS, WORKFLOW_TEMPLATES, Guard, WorkflowTemplate
+from workflows.workflow_templates import (
+    GUARDS,
+    WORKFLOW_TEMPLATES,
+    Guard,
+    WorkflowTemplate,
+    registered_template,
+)
 
 STATE_ATTRIBUTE = "_state"  # PermitCase's private state column
 
 
 def template_for(workflow: str) -> WorkflowTemplate:
-    try:
-        return WORKFLOW_TEMPLATES[workflow]
-    except KeyError:
-        raise UnknownWorkflow(workflow) from None
+    """The template a case follows: a built-in by name, or a registered pack workflow by key."""
+    template = WORKFLOW_TEMPLATES.get(workflow) or registered_template(workflow)
+    if template is None:
+        raise UnknownWorkflow(workflow)
+    return template
+
+
+def is_known(workflow: str) -> bool:
+    """Whether `template_for(workflow)` would find it without reading the database."""
+    return workflow in WORKFLOW_TEMPLATES or registered_template(workflow) is not None
 
 
 def _condition(guard: Guard):
@@ -63,14 +81,19 @@ def _build(template: WorkflowTemplate) -> Machine:
 
 
 _MACHINES: dict[str, Machine] = {name: _build(template) for name, template in WORKFLOW_TEMPLATES.items()}
+_machines_lock = Lock()
 
 
 def machine(workflow: str) -> Machine:
     """The machine of a workflow template: the same object every time, shared by all threads."""
-    try:
+    found = _MACHINES.get(workflow)
+    if found is not None:
+        return found
+    template = template_for(workflow)  # unknown, or not registered in this process: UnknownWorkflow
+    with _machines_lock:
+        if workflow not in _MACHINES:
+            _MACHINES[workflow] = _build(template)
         return _MACHINES[workflow]
-    except KeyError:
-        raise UnknownWorkflow(workflow) from None
 
 
 class _Drawing:
@@ -81,7 +104,9 @@ class _Drawing:
 def diagram(workflow: str, highlight: str | None = None) -> str:
     """The template as Mermaid text (stateDiagram-v2), drawn by transitions without Graphviz.
 
-    `highlight` marks one state (a case's current one); otherwise no state stands out.
+    `workflow` is what a case stores: a built-in template's name or a pack workflow's key (the
+    diagram's title is the workflow's name). `highlight` marks one state (a case's current one);
+    otherwise no state stands out.
     """
     template = template_for(workflow)
     if highlight is not None and highlight not in template.states:
@@ -95,7 +120,7 @@ def diagram(workflow: str, highlight: str | None = None) -> str:
         auto_transitions=False,
         graph_engine="mermaid",
         show_conditions=True,
-        title=f"title: {workflow}",  # GraphMachine writes it as Mermaid's YAML front matter
+        title=f"title: {template.name}",  # GraphMachine writes it as Mermaid's YAML front matter
     )
     model.state = highlight or template.initial  # the state drawn as active
     text = model.get_graph(force_new=True).draw(None)

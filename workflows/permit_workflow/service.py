@@ -8,6 +8,11 @@ on PostgreSQL; on SQLite the database write lock, taken by the first statement),
 concurrent transitions on one application take turns and none is lost. A case read
 before another transaction changed it is refused with ConcurrentChange (its version
 column), never overwritten.
+
+A case following a pack's workflow stores its key; the definition is written to
+`workflow_definitions` when the case is opened, and read back whenever cases are locked
+in a process that does not know it (after a restart), so a case always follows the exact
+workflow it was opened with.
 """
 
 from __future__ import annotations
@@ -17,16 +22,27 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.db import utcnow
-from workflows.models import PermitCase, PermitEvent
+from workflows.models import PermitCase, PermitEvent, WorkflowDefinition
 from workflows.packs.model import Chain, Permit
-from workflows.permit_workflow.errors import ConcurrentChange, TransitionNotAllowed
-from workflows.permit_workflow.machines import machine, template_for
-from workflows.workflow_templates import GUARDS, Actor, GuardContext, Transition
+from workflows.permit_workflow.errors import ConcurrentChange, TransitionNotAllowed, WorkflowError
+from workflows.permit_workflow.machines import is_known, machine, template_for
+from workflows.workflow_templates import (
+    GUARDS,
+    Actor,
+    GuardContext,
+    Transition,
+    is_pack_key,
+    register_template,
+    template_definition,
+    template_from_definition,
+    template_key,
+)
 
 if TYPE_CHECKING:
     from workflows.triage import TriageResult
@@ -56,10 +72,15 @@ def open_cases(
 
     Open all of an application's permits at once: each case keeps the prerequisites that are
     among them, copied from the chain (or mapping) now, as the application pins its pack
-    versions, so a pack published later never changes what a case waits for.
+    versions, so a pack published later never changes what a case waits for. Likewise the
+    definition of each pack workflow they follow is stored (once per key), so the cases keep
+    following it after a restart, whatever the packs in force say by then.
     """
-    for permit in permits:
-        template_for(permit.workflow)  # an unknown workflow fails here, not at the first transition
+    workflows = {permit.workflow for permit in permits}
+    restore_workflows(session, workflows)
+    for workflow in workflows:
+        template_for(workflow)  # an unknown workflow fails here, not at the first transition
+    _store_definitions(session, sorted(filter(is_pack_key, workflows)))
     before = prerequisite_map(prerequisites, permits)
     cases = [
         PermitCase(
@@ -89,6 +110,43 @@ def open_cases_from_triage(session: Session, application_id: int, result: Triage
     )
 
 
+# -- pack workflows ----------------------------------------------------------------------------
+
+
+def _store_definitions(session: Session, keys: Sequence[str]) -> None:
+    """Insert each pack workflow's definition unless it is stored already (by another case, or by
+    a concurrent transaction: the insert then does nothing)."""
+    if not keys:
+        return
+    now = utcnow()
+    rows = [
+        {"key": key, "definition": template_definition(template_for(key)), "created_at": now} for key in keys
+    ]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(WorkflowDefinition).values(rows).on_conflict_do_nothing(index_elements=["key"])
+    )
+
+
+def restore_workflows(session: Session, workflows: Iterable[str]) -> None:
+    """Make these workflows (what cases store) known in this process, reading the pack workflows
+    it has not compiled from `workflow_definitions`; costs nothing when all are known.
+
+    The engine calls it whenever it locks cases. Call it before `allowed_events`,
+    `application_status` or `diagram` on cases loaded some other way. A key stored nowhere
+    stays unknown (UnknownWorkflow when it is used); a stored definition whose digest no
+    longer matches its key is refused (WorkflowError), never followed.
+    """
+    missing = sorted({workflow for workflow in workflows if not is_known(workflow)})
+    if not missing:
+        return
+    for row in session.scalars(select(WorkflowDefinition).where(WorkflowDefinition.key.in_(missing))):
+        template = template_from_definition(row.definition)
+        if template_key(row.key.split(":", 1)[0], template) != row.key:
+            raise WorkflowError(f"the stored definition of workflow {row.key} does not match its key")
+        register_template(row.key, template)
+
+
 # -- locking ---------------------------------------------------------------------------------
 
 # SQLite has one writer at a time and no FOR UPDATE. A transaction whose first statement writes
@@ -99,18 +157,21 @@ _SQLITE_TAKE_WRITE_LOCK = text("UPDATE permit_cases SET version = version WHERE 
 
 
 def _lock(session: Session, where: ColumnElement[bool]) -> list[PermitCase]:
-    """Lock an application's cases until the transaction ends and return them fresh, in id order."""
+    """Lock an application's cases until the transaction ends and return them fresh, in id order,
+    with the workflows they follow known to this process."""
     try:
         if session.get_bind().dialect.name == "sqlite":
             session.execute(_SQLITE_TAKE_WRITE_LOCK)
         statement = select(PermitCase).where(where).order_by(PermitCase.id).with_for_update()
-        return list(session.scalars(statement.execution_options(populate_existing=True)))
+        cases = list(session.scalars(statement.execution_options(populate_existing=True)))
     except StaleDataError as error:  # autoflush of a change made to a stale case
         raise ConcurrentChange(str(error)) from error
     except OperationalError as error:
         if "database is locked" in str(error):  # SQLite: another writer, and we had read first
             raise ConcurrentChange("another transaction is writing; try again") from error
         raise
+    restore_workflows(session, (case.workflow for case in cases))
+    return cases
 
 
 def with_row_lock(session: Session, case_id: int) -> PermitCase | None:
