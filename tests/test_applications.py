@@ -31,7 +31,7 @@ from workflows.applications import submission as submission_module
 from workflows.applications.store import cases_of
 from workflows.models import AssignedBusinessNumber, Consent
 from workflows.pack_store import load_active_pack_set, publish_packs
-from workflows.permit_workflow import record_payment
+from workflows.permit_workflow import fire, record_payment
 from workflows.triage import TriageEngine, TriageError
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
@@ -301,3 +301,28 @@ def test_the_view_says_what_each_permit_waits_on(db_session, engine, applicant):
 
 def test_lock_application_returns_none_for_an_unknown_id(db_session):
     assert lock_application(db_session, 987_654) is None
+
+
+def test_a_permit_withdrawn_from_a_draft_is_neither_asked_about_shared_nor_submitted(
+    db_session, engine, applicant
+):
+    application = new_application(db_session, engine, applicant)
+    sign = next(c for c in cases_of(db_session, application.id) if c.permit_code == "TO-SIGN")
+    fire(db_session, sign, "withdraw", actor_id=applicant.id)
+    assert "sign_description" not in {f.definition.id for f in fields_of(db_session, application)}
+    shares = {r.agency_code: r for r in consent_requests(db_session, application)}
+    assert "sign_description" not in shares["TO-TB"].field_ids
+    ready_to_submit(db_session, application, applicant)
+    submit(db_session, application, user_id=applicant.id, now=NOW)
+    states = {c.permit_code: c.state for c in cases_of(db_session, application.id)}
+    assert states.pop("TO-SIGN") == "withdrawn"
+    assert set(states.values()) == {"submitted"}
+
+
+def test_an_application_whose_every_permit_was_withdrawn_cannot_be_submitted(db_session, engine, applicant):
+    application = new_application(db_session, engine, applicant, TORONTO_PLAIN)
+    for case in cases_of(db_session, application.id):
+        fire(db_session, case, "withdraw", actor_id=applicant.id)
+    with pytest.raises(ApplicationError) as error:
+        submit(db_session, application, user_id=applicant.id, now=NOW)
+    assert field_errors(error) == {"permits"}

@@ -11,6 +11,22 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """How a fee was worked out, for an invoice line: `quantity` x `unit_cents`, or a band, or a minimum.
+
+    `basis` is "flat", "per_unit", "minimum" (the per-unit total fell below it) or "band";
+    `band_up_to` is the band's upper bound (None for the open-ended last band).
+    """
+
+    basis: str
+    quantity: int
+    unit_cents: int
+    amount_cents: int
+    question: str | None = None
+    band_up_to: int | None = None
+
+
 class FeeSchedule:
     """How much a permit costs for a set of answers."""
 
@@ -19,6 +35,9 @@ class FeeSchedule:
     illustrative: bool
 
     def amount_cents(self, answers: Mapping[str, Any]) -> int:
+        return self.charge(answers).amount_cents
+
+    def charge(self, answers: Mapping[str, Any]) -> Charge:
         raise NotImplementedError
 
     @property
@@ -33,8 +52,8 @@ class FlatFee(FeeSchedule):
     cents: int
     illustrative: bool = False
 
-    def amount_cents(self, answers):
-        return self.cents
+    def charge(self, answers):
+        return Charge("flat", 1, self.cents, self.cents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +66,11 @@ class PerUnitFee(FeeSchedule):
     minimum_cents: int = 0
     illustrative: bool = False
 
-    def amount_cents(self, answers):
+    def charge(self, answers):
         units = answers.get(self.unit_question) or 0
-        return max(units * self.unit_cents, self.minimum_cents)
+        if units * self.unit_cents < self.minimum_cents:
+            return Charge("minimum", 1, self.minimum_cents, self.minimum_cents, self.unit_question)
+        return Charge("per_unit", units, self.unit_cents, units * self.unit_cents, self.unit_question)
 
     @property
     def question(self):
@@ -71,11 +92,11 @@ class TieredFee(FeeSchedule):
     bands: tuple[Band, ...]
     illustrative: bool = False
 
-    def amount_cents(self, answers):
+    def charge(self, answers):
         value = answers.get(self.band_question) or 0
         for band in self.bands:
             if band.up_to is None or value <= band.up_to:
-                return band.cents
+                return Charge("band", 1, band.cents, band.cents, self.band_question, band.up_to)
         raise AssertionError("validated bands always end open-ended")
 
     @property

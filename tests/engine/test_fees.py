@@ -2,7 +2,7 @@
 
 import pytest
 
-from workflows.fees import band_problems, compile_fee
+from workflows.fees import Charge, band_problems, compile_fee
 
 
 def test_flat_fee():
@@ -62,3 +62,21 @@ def test_illustrative_flag_is_kept():
 )
 def test_band_problems(bands, problems):
     assert band_problems(bands) == problems
+
+
+def test_a_charge_says_how_the_fee_was_worked_out_for_the_invoice():
+    per_unit = compile_fee(
+        {"kind": "per_unit", "question": "patio_m2", "unit_cents": 13242, "minimum_cents": 50000}
+    )
+    assert per_unit.charge({"patio_m2": 20}) == Charge("per_unit", 20, 13242, 264840, "patio_m2")
+    assert per_unit.charge({"patio_m2": 2}) == Charge("minimum", 1, 50000, 50000, "patio_m2")
+    tiered = compile_fee(
+        {
+            "kind": "tiered",
+            "question": "seats",
+            "bands": [{"up_to": 50, "amount_cents": 10000}, {"amount_cents": 30000}],
+        }
+    )
+    assert tiered.charge({"seats": 40}) == Charge("band", 1, 10000, 10000, "seats", 50)
+    assert tiered.charge({"seats": 400}) == Charge("band", 1, 30000, 30000, "seats", None)
+    assert compile_fee({"kind": "flat", "amount_cents": 0}).charge({}) == Charge("flat", 1, 0, 0)

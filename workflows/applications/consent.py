@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from workflows.application_form import AgencyShare, agency_shares
 from workflows.applications.errors import ApplicationError
-from workflows.applications.store import cases_of, chain_of
+from workflows.applications.store import applied_for, cases_of, chain_of
 from workflows.models import Application, Consent
 from workflows.text import FieldError, Text
 
@@ -44,7 +44,8 @@ class ConsentRequest:
 def consent_requests(session: Session, application: Application) -> list[ConsentRequest]:
     """Per agency of the application, its share of the form and the consent covering it, if given."""
     chain = chain_of(session, application)
-    shares = agency_shares(chain, (case.permit_code for case in cases_of(session, application.id)))
+    cases = applied_for(cases_of(session, application.id))
+    shares = agency_shares(chain, (case.permit_code for case in cases))
     given = _consents(session, application.id)
     return [ConsentRequest(share, _covering(given, share)) for share in shares]
 

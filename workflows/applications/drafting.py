@@ -21,7 +21,7 @@ from workflows.application_form import (
     prefilled,
 )
 from workflows.applications.errors import ApplicationError
-from workflows.applications.store import cases_of, chain_of, pinned_pack_set, require_draft
+from workflows.applications.store import applied_for, cases_of, chain_of, pinned_pack_set, require_draft
 from workflows.models import Application, PermitCase
 from workflows.pack_store import pinned_versions
 from workflows.packs.model import Permit
@@ -55,9 +55,8 @@ def create_application(
 
 def fields_of(session: Session, application: Application) -> list[FormField]:
     """The application's one form: every field its permits need, each once."""
-    return application_fields(
-        chain_of(session, application), (c.permit_code for c in cases_of(session, application.id))
-    )
+    cases = applied_for(cases_of(session, application.id))
+    return application_fields(chain_of(session, application), (case.permit_code for case in cases))
 
 
 def save_form(session: Session, application: Application, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from workflows.applications.errors import NotADraft
 from workflows.models import Application, PermitCase, PermitEvent
 from workflows.pack_store import load_pinned_pack_set
 from workflows.packs.model import Chain, PackSet, Permit
-from workflows.workflow_templates import DRAFT
+from workflows.workflow_templates import DRAFT, WITHDRAWN
 
 # SQLite has no FOR UPDATE: an UPDATE that matches no row takes the database write lock instead.
 _SQLITE_TAKE_WRITE_LOCK = text("UPDATE applications SET id = id WHERE 0")
@@ -60,9 +60,14 @@ def events_of(session: Session, cases: Sequence[PermitCase]) -> dict[int, list[P
 def require_draft(session: Session, application: Application) -> list[PermitCase]:
     """The application's cases, if it is still a draft; NotADraft once submitted."""
     cases = cases_of(session, application.id)
-    if application.submitted_at is not None or any(case.state != DRAFT for case in cases):
+    if application.submitted_at is not None or any(case.state not in (DRAFT, WITHDRAWN) for case in cases):
         raise NotADraft(application.id)
     return cases
+
+
+def applied_for(cases: Sequence[PermitCase]) -> list[PermitCase]:
+    """The cases still applied for: a permit withdrawn from a draft is neither asked about nor shared."""
+    return [case for case in cases if case.state != WITHDRAWN]
 
 
 def permits_of(chain: Chain, cases: Sequence[PermitCase]) -> list[Permit]:

@@ -1,5 +1,5 @@
 """Submitting an application: check it is complete and consented, give it a Business Number, submit
-every permit together.
+every permit together, and make its one invoice.
 """
 
 from __future__ import annotations
@@ -16,10 +16,16 @@ from workflows.application_form import BUSINESS_NUMBER_FIELD, check_form
 from workflows.applications.consent import consent_requests, missing_consents
 from workflows.applications.drafting import fields_of
 from workflows.applications.errors import ApplicationError
-from workflows.applications.store import chain_of, permits_of, require_draft
+from workflows.applications.store import applied_for, chain_of, permits_of, require_draft
 from workflows.models import Application, AssignedBusinessNumber
+from workflows.payments import make_invoice, mark_free_invoice_paid
 from workflows.permit_workflow import submit_application
+from workflows.text import FieldError, Text
 
+NOTHING_TO_SUBMIT = Text(
+    "Every permit of this application was withdrawn: there is nothing to submit.",
+    "Tous les permis de cette demande ont été retirés : il n'y a rien à soumettre.",
+)
 FIRST_ACCOUNT = 1  # the reference number of a business's first account in each program: "RT 0001"
 
 
@@ -32,6 +38,8 @@ def submit(
     its permits open are recorded against it.
     """
     cases = require_draft(session, application)
+    if not applied_for(cases):
+        raise ApplicationError([FieldError("permits", NOTHING_TO_SUBMIT)])
     _, errors = check_form(fields_of(session, application), application.form_values, complete=True)
     errors += missing_consents(consent_requests(session, application))
     if errors:
@@ -43,10 +51,14 @@ def submit(
                 **application.form_values,
                 BUSINESS_NUMBER_FIELD: application.business_number,
             }
-    permits = permits_of(chain_of(session, application), cases)
+    chain = chain_of(session, application)
+    permits = permits_of(chain, applied_for(cases))
     application.program_accounts = sorted({p.program_account for p in permits if p.program_account})
     application.submitted_at = now
     submit_application(session, application.id, actor_id=user_id)
+    invoice = make_invoice(session, application, chain, cases, now)
+    if invoice.total_cents == 0:
+        mark_free_invoice_paid(session, invoice, now)
     return application
 
 
