@@ -74,6 +74,18 @@ def database(request: pytest.FixtureRequest, fresh_database) -> Iterator[Engine]
     engine.dispose()
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def committing_database(request: pytest.FixtureRequest, fresh_database) -> Iterator[Engine]:
+    """A migrated database with the bundled packs, one per module, for tests whose threads commit
+    (each in its own transaction, as separate requests would), so nothing is rolled back."""
+    engine = make_engine(fresh_database(request.param))
+    migrate.upgrade(engine)
+    with Session(engine) as session, session.begin():
+        publish_packs(session, read_pack_directory(bundled_pack_directory()))
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def app(database: Engine):
     app = create_app(

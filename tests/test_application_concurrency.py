@@ -13,10 +13,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from tests.answer_sets import TORONTO, TORONTO_FULL
-from tests.conftest import BACKENDS
 from tests.factories import complete_form, user
 from tests.test_permit_concurrency import THREADS, _all_at_once
-from workflows import migrate
 from workflows.applications import (
     NotADraft,
     consent_requests,
@@ -27,21 +25,15 @@ from workflows.applications import (
     save_form,
     submit,
 )
-from workflows.db import make_engine, utcnow
+from workflows.db import utcnow
 from workflows.models import AssignedBusinessNumber, Consent, PermitCase, PermitEvent
-from workflows.pack_store import load_active_pack_set, publish_packs
-from workflows.packs.loader import bundled_pack_directory, read_pack_directory
+from workflows.pack_store import load_active_pack_set
 from workflows.triage import TriageEngine
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def engine(request, fresh_database) -> Engine:
-    engine = make_engine(fresh_database(request.param))
-    migrate.upgrade(engine)
-    with Session(engine) as session, session.begin():
-        publish_packs(session, read_pack_directory(bundled_pack_directory()))
-    yield engine
-    engine.dispose()
+@pytest.fixture
+def engine(committing_database: Engine) -> Engine:
+    return committing_database
 
 
 def _draft(engine: Engine, *, consented: bool) -> tuple[int, int, list[str]]:

@@ -27,6 +27,7 @@ from app.auth import api_user_required
 from app.db import db_session, transaction
 from app.i18n import current_language
 from app.packs import triage_engine
+from app.payments import payment_gateway
 from workflows.applications import (
     ApplicationError,
     NotADraft,
@@ -43,6 +44,7 @@ from workflows.applications import (
 )
 from workflows.db import utcnow
 from workflows.models import Application, PermitCase
+from workflows.payments import settle_ended_permits
 from workflows.permit_workflow import ConcurrentChange, TransitionNotAllowed, fire, with_row_lock
 from workflows.text import FieldError
 from workflows.triage import TriageError
@@ -222,7 +224,10 @@ def submit_application_api(application_id: int):
 @api.post("/v1/applications/<int:application_id>/permits/<code>/withdraw")
 @api_user_required
 def withdraw_permit(application_id: int, code: str):
-    """Withdraw one permit before an agency starts on it; 409 with what is allowed otherwise."""
+    """Withdraw one permit before an agency starts on it; 409 with what is allowed otherwise.
+
+    Its fee is then not charged, or given back if already paid and its pack says refundable.
+    """
     try:
         with transaction() as session:
             application = _own(lock_application(session, application_id))
@@ -235,6 +240,7 @@ def withdraw_permit(application_id: int, code: str):
             if case is None:
                 abort(404, description=_("This application has no such permit."))
             fire(session, case, "withdraw", actor_id=g.api_user.id)
+            settle_ended_permits(session, application, gateway=payment_gateway(), now=utcnow())
             document = _application_document(session, application)
     except TransitionNotAllowed as error:
         message = _("This permit can no longer be withdrawn: an agency has started on it.")

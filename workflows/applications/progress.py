@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 from workflows.applications.store import cases_of, chain_of, events_of, permits_of
 from workflows.models import Application, PermitCase, PermitEvent
 from workflows.packs.model import Chain, Permit
-from workflows.permit_workflow import ApplicationStatus, allowed_events, application_status, template_for
+from workflows.permit_workflow import (
+    ApplicationStatus,
+    allowed_events,
+    application_status,
+    restore_workflows,
+    template_for,
+)
 from workflows.workflow_templates import (
     APPROVED,
     DRAFT,
@@ -57,6 +63,9 @@ class ApplicationView:
 def view_application(session: Session, application: Application) -> ApplicationView:
     chain = chain_of(session, application)
     cases = cases_of(session, application.id)
+    restore_workflows(
+        session, {case.workflow for case in cases}
+    )  # pack workflows this process never compiled
     events = events_of(session, cases)
     rank = chain.permit_rank
     rows = sorted(zip(cases, permits_of(chain, cases), strict=True), key=lambda row: rank[row[0].permit_code])
