@@ -30,12 +30,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app import cli, health, pages
     from app.account import account
     from app.api import api
+    from app.apply import apply
     from app.triage import triage
 
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(account)
     app.register_blueprint(triage)
+    app.register_blueprint(apply)
     app.register_blueprint(api)
     csrf.exempt(api)  # the API takes JSON from integrators, never a browser form
     cli.register(app)

@@ -1,23 +1,43 @@
-"""Account pages. Each state change (a new account, a sign-in) is one transaction."""
+"""Account pages. Each state change (a new account, a sign-in) is one transaction.
+
+A visitor who asked to apply before signing in finds their answers waiting afterwards.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
+from accounts.models import User
 from accounts.service import AccountError, authenticate, create_account
 from app.account import account
 from app.account.forms import SignInForm, SignUpForm
+from app.apply.handover import has_pending, pending_kept
+from app.apply.summaries import summaries
 from app.auth import limiter, sign_in, sign_out
 from app.db import db_session, transaction
 from app.i18n import current_language
-from workflows.models import Application
 
 
 def _signin_limit() -> str:
     return current_app.config.get("SIGNIN_RATE_LIMIT", "10 per minute")
+
+
+def _signed_in(user: User):
+    """Sign in, then go on to the application waiting to be made, if any, else to the account."""
+    with pending_kept():
+        sign_in(user)
+    if has_pending():
+        return redirect(url_for("apply.start"))
+    return redirect(_local(request.args.get("next")) or url_for("account.home"))
+
+
+def _local(target: str | None) -> str | None:
+    """The page sign-in was asked from, only if it is on this site (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return None
 
 
 @account.route("/signup", methods=["GET", "POST"])
@@ -37,8 +57,7 @@ def sign_up():
                     problem.message.in_(current_language()),
                 ]
         else:
-            sign_in(user)
-            return redirect(url_for("account.home"))
+            return _signed_in(user)
     return render_template("account/signup.html", form=form)
 
 
@@ -51,8 +70,7 @@ def sign_in_page():
         with transaction() as session:  # a password hash may be upgraded on the way
             user = authenticate(session, form.email.data, form.password.data)
         if user is not None:
-            sign_in(user)
-            return redirect(url_for("account.home"))
+            return _signed_in(user)
         failed = True
     return render_template("account/signin.html", form=form, failed=failed)
 
@@ -67,9 +85,6 @@ def sign_out_page():
 @login_required
 def home():
     user = current_user.user
-    applications = db_session().scalars(
-        select(Application).where(Application.owner_id == user.id).order_by(Application.created_at.desc())
-    )
     return render_template(
-        "account/home.html", user=user, applications=list(applications), title=_("Your account")
+        "account/home.html", user=user, applications=summaries(db_session(), user), title=_("Your account")
     )

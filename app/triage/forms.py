@@ -6,14 +6,18 @@ rules (bounds, which questions apply) stay in the engine, in one place.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField, RadioField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, Optional
 
-from workflows.packs.model import Jurisdiction, Question
+from workflows.packs.model import Chain, Jurisdiction, Question
+from workflows.triage import TriageEngine
 
 
 class MunicipalityForm(FlaskForm):
@@ -31,15 +35,23 @@ class QuestionsForm(FlaskForm):
     shown = HiddenField()  # the questions on the page just submitted: new follow-ups get no error
 
 
-def questions_form(questions: list[Question], language: str, formdata) -> QuestionsForm:
-    """A form with one field per question, named after the question id."""
+def questions_form(
+    questions: list[Question], language: str, formdata, answers: Mapping[str, object] | None = None
+) -> QuestionsForm:
+    """A form with one field per question, named after the question id.
+
+    Without formdata, `answers` (the engine's values, as an application holds them) fill it in.
+    """
 
     class Form(QuestionsForm):
         pass
 
     for question in questions:
         setattr(Form, question.id, _field(question, language))
-    return Form(formdata=formdata)
+    data = None
+    if answers is not None:
+        data = {q.id: field_from_answer(q, answers[q.id]) for q in questions if answers.get(q.id) is not None}
+    return Form(formdata=formdata, data=data)
 
 
 def _field(question: Question, language: str):
@@ -86,3 +98,63 @@ def answer_from_field(question: Question, data) -> object:
     if question.type == "money":
         return int((Decimal(data) * 100).to_integral_value())
     return data
+
+
+def field_from_answer(question: Question, answer: object) -> object:
+    """The field's form of an engine answer: the inverse of `answer_from_field`."""
+    if question.type == "yes_no":
+        return "yes" if answer else "no"
+    if question.type == "money" and isinstance(answer, int):
+        return Decimal(answer) / 100
+    return answer
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a posted questions page says: the answers read, the questions on the page, the problems."""
+
+    answers: dict[str, object]
+    visible: list[Question]
+    with_errors: list[Question]
+    new_questions: list[Question]  # revealed by this post's answers: they get no "answer this" error
+
+    @property
+    def complete(self) -> bool:
+        return not self.with_errors and all(q.id in self.answers for q in self.visible)
+
+
+def visible_answers(
+    chain: Chain, form: QuestionsForm, submitted: bool
+) -> tuple[dict[str, object], list[Question]]:
+    """Walk the questions in order: each appears when its show_if holds on the answers above it."""
+    answers: dict[str, object] = {}
+    visible = []
+    for question in chain.questions:
+        if question.show_if is not None and not question.show_if.evaluate(answers, frozenset())[0]:
+            continue
+        visible.append(question)
+        field = form[question.id]
+        if submitted and field.raw_data and field.raw_data[0].strip() and field.validate(form):
+            answers[question.id] = answer_from_field(question, field.data)
+    form.shown.data = " ".join(q.id for q in visible)
+    return answers, visible
+
+
+def read_answers(
+    engine: TriageEngine, chain: Chain, form: QuestionsForm, shown_before: str, language: str
+) -> Reading:
+    """Read a posted questions page; the engine's refusals and unanswered questions become field errors."""
+    answers, visible = visible_answers(chain, form, submitted=True)
+    shown = set(shown_before.split())
+    for problem in engine.validate_answers(chain, answers, require_all=False)[1]:
+        add_error(form[problem.field.removeprefix("answers.")], problem.message.in_(language))
+    for question in visible:
+        field = form[question.id]
+        if question.id not in answers and question.id in shown and not field.errors:
+            add_error(field, _("Answer this question."))
+    with_errors = [q for q in visible if form[q.id].errors]
+    return Reading(answers, visible, with_errors, [q for q in visible if q.id not in shown])
+
+
+def add_error(field, message: str) -> None:
+    field.errors = [*field.errors, message]  # a field never validated holds an empty tuple

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
+from app.apply.handover import FOR_NEW_APPLICATION, sign_answers
 from app.i18n import current_language
 from app.packs import triage_engine
 from app.triage import triage
-from app.triage.forms import MunicipalityForm, answer_from_field, questions_form
+from app.triage.forms import MunicipalityForm, questions_form, read_answers, visible_answers
 from workflows.packs.model import LEVELS
 from workflows.triage import evaluate, format_cents
 
@@ -29,34 +29,15 @@ def questions(code: str):
     if chain is None:
         abort(404)
     language = current_language()
-    submitted = request.method == "POST"
-    form = questions_form(list(chain.questions), language, request.form if submitted else None)
-
-    # Walk the questions in order: each appears when its show_if holds on the answers above it.
-    answers: dict[str, object] = {}
-    visible = []
-    for question in chain.questions:
-        if question.show_if is not None and not question.show_if.evaluate(answers, frozenset())[0]:
-            continue
-        visible.append(question)
-        field = form[question.id]
-        if submitted and field.raw_data and field.raw_data[0].strip() and field.validate(form):
-            answers[question.id] = answer_from_field(question, field.data)
-    form.shown.data = " ".join(q.id for q in visible)
-    if not submitted:
+    if request.method != "POST":
+        form = questions_form(list(chain.questions), language, None)
+        visible = visible_answers(chain, form, submitted=False)[1]
         return render_template("triage/questions.html", form=form, chain=chain, questions=visible)
 
-    shown_before = set(request.form.get("shown", "").split())
-    problems = engine.validate_answers(chain, answers, require_all=False)[1]
-    for problem in problems:
-        _add_error(form[problem.field.removeprefix("answers.")], problem.message.in_(language))
-    for question in visible:
-        field = form[question.id]
-        if question.id not in answers and question.id in shown_before and not field.errors:
-            _add_error(field, _("Answer this question."))
-    with_errors = [q for q in visible if form[q.id].errors]
-    if not with_errors and all(q.id in answers for q in visible):
-        result = evaluate(chain, answers)
+    form = questions_form(list(chain.questions), language, request.form)
+    reading = read_answers(engine, chain, form, request.form.get("shown", ""), language)
+    if reading.complete:
+        result = evaluate(chain, reading.answers)
         return render_template(
             "triage/results.html",
             result=result,
@@ -64,17 +45,13 @@ def questions(code: str):
             levels=LEVELS,
             language=language,
             format_cents=format_cents,
+            apply_token=sign_answers(code, result.answers, FOR_NEW_APPLICATION),
         )
-    new_questions = [q for q in visible if q.id not in shown_before]
     return render_template(
         "triage/questions.html",
         form=form,
         chain=chain,
-        questions=visible,
-        with_errors=with_errors,
-        new_questions=new_questions,
+        questions=reading.visible,
+        with_errors=reading.with_errors,
+        new_questions=reading.new_questions,
     )
-
-
-def _add_error(field, message: str) -> None:
-    field.errors = [*field.errors, message]  # a field never validated holds an empty tuple

@@ -4,6 +4,10 @@ import re
 
 import pytest
 
+from accounts.service import create_account
+
+PASSWORD = "correct horse battery"
+
 
 def csrf_token(html: str) -> str:
     """The CSRF token a page carries, as a browser would send it back."""
@@ -15,3 +19,18 @@ def browser(app):
     """A client with CSRF protection on: every form post must carry the page's token."""
     app.config["WTF_CSRF_ENABLED"] = True
     return app.test_client()
+
+
+@pytest.fixture
+def account(db_session):
+    """An applicant who can sign in through the sign-in page (a real password hash, unlike factories.user)."""
+    return create_account(db_session, email="ada@example.ca", password=PASSWORD, name="Ada Lovelace")
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    """Sign in through the real sign-in page, sending its CSRF token back when it carries one."""
+    page = client.get("/account/signin").get_data(as_text=True)
+    data = {"email": email, "password": password}
+    if 'name="csrf_token"' in page:
+        data["csrf_token"] = csrf_token(page)
+    return client.post("/account/signin", data=data)

@@ -210,3 +210,32 @@ def test_cli_creates_staff_accounts(runner, db_session):
     )
     assert short.exit_code == 1
     assert "password: Use at least 12 characters." in short.output
+
+
+def test_sign_in_returns_to_the_page_asked_for_but_never_to_another_site(browser):
+    sign_up(browser)
+    browser.post(
+        "/account/signout", data={"csrf_token": csrf_token(browser.get("/account/").get_data(as_text=True))}
+    )
+    asked = browser.get("/applications/")
+    assert asked.status_code == 302 and "next=" in asked.headers["Location"]
+    for target, expected in [("/applications/", "/applications/"), ("//evil.example/x", "/account/")]:
+        page = browser.get(f"/account/signin?next={target}")
+        response = browser.post(
+            f"/account/signin?next={target}",
+            data={
+                "email": "ada@example.ca",
+                "password": PASSWORD,
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+            },
+        )
+        assert response.status_code == 302 and response.headers["Location"] == expected
+        browser.post(
+            "/account/signout",
+            data={"csrf_token": csrf_token(browser.get("/account/").get_data(as_text=True))},
+        )
+
+
+def test_fields_without_errors_carry_no_aria_invalid(client):
+    html = client.get("/account/signin").get_data(as_text=True)
+    assert 'aria-invalid="None"' not in html and "aria-invalid" not in html

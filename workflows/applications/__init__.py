@@ -1,8 +1,8 @@
 """One application for every permit a business needs: the entrepreneur's side of the engine.
 
 Free of Flask. The web layer, in one transaction per action, loads the application with
-`lock_application` (checking it belongs to the caller), calls one function here, and
-commits. Nothing here commits.
+`lock_application`, checks it belongs to the caller (this package does not know who is
+asking), calls one function here, and commits. Nothing here commits.
 """
 
 from workflows.applications.consent import ConsentRequest, consent_requests, give_consent

@@ -94,9 +94,10 @@ def missing_consents(requests: Sequence[ConsentRequest]) -> list[FieldError]:
         FieldError(
             f"consents.{request.agency_code}",
             Text(
-                f"Consent to share your information with {request.share.agency.name.en} is needed.",
-                f"Votre consentement à communiquer vos renseignements à {request.share.agency.name.fr} "
-                "est nécessaire.",
+                "Consent to share your information with this agency is needed: "
+                f"{request.share.agency.name.en}.",
+                "Votre consentement est nécessaire pour communiquer vos renseignements à cet organisme : "
+                f"{request.share.agency.name.fr}.",
             ),
         )
         for request in requests
