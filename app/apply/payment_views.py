@@ -1,0 +1,101 @@
+"""The invoice and the one payment, in the browser.
+
+Each render of the payment page carries a fresh Idempotency-Key, so a double click or a
+resent form pays once: the second request finds the first payment and shows its result.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_login import login_required
+from sqlalchemy import select
+
+from app.apply import apply
+from app.apply.access import locked_application, read_application
+from app.db import db_session, transaction
+from app.i18n import current_language
+from app.payments import payment_gateway
+from workflows.applications.store import chain_of
+from workflows.db import utcnow
+from workflows.payments import PaymentRefused, invoice_of, pay
+from workflows.payments.gateway import TEST_CARDS
+from workflows.payments.models import Payment, Refund
+
+#: What the simulated processor's test cards are called on the page (a real processor's own
+#: card form would give the token instead).
+TEST_CARD_LABELS = {
+    "tok_approved": lazy_gettext("Test card: approved"),
+    "tok_declined": lazy_gettext("Test card: declined"),
+    "tok_insufficient_funds": lazy_gettext("Test card: insufficient funds"),
+    "tok_processor_error": lazy_gettext("Test card: the processor does not answer"),
+}
+DECLINED = {
+    "card_declined": lazy_gettext("The card was declined. Try another card."),
+    "insufficient_funds": lazy_gettext("The card was declined for insufficient funds. Try another card."),
+    "invalid_card_token": lazy_gettext("This card token is not valid. Enter the card again."),
+    "processor_error": lazy_gettext("The card processor did not answer. Try again."),
+}
+
+
+@apply.route("/applications/<int:application_id>/payment", methods=["GET", "POST"])
+@login_required
+def payment(application_id: int):
+    application = read_application(application_id)
+    problem = None
+    if request.method == "POST":
+        token, key = request.form.get("card_token", ""), request.form.get("key", "")
+        if token not in TEST_CARDS or not key:
+            problem = _("Choose a card.")
+        else:
+            try:
+                with transaction() as session:
+                    locked = locked_application(session, application_id)
+                    outcome = pay(
+                        session,
+                        locked,
+                        idempotency_key=key,
+                        card_token=token,
+                        gateway=payment_gateway(),
+                        now=utcnow(),
+                    )
+            except PaymentRefused as refusal:
+                flash(refusal.message.in_(current_language()))
+                return redirect(url_for("apply.dashboard", application_id=application_id))
+            if outcome.payment.status == "succeeded":
+                flash(_("Thank you: your fees are paid. Each agency now processes its permits."))
+                return redirect(url_for("apply.dashboard", application_id=application_id))
+            problem = str(DECLINED.get(outcome.payment.decline_code, DECLINED["card_declined"]))
+    return _page(application, problem)
+
+
+def _page(application, problem: str | None):
+    session = db_session()
+    invoice = invoice_of(session, application.id)
+    if invoice is None:
+        flash(_("Submit the application first: the invoice is made on submission."))
+        return redirect(url_for("apply.dashboard", application_id=application.id))
+    language = current_language()
+    permits = {permit.code: permit for permit in chain_of(session, application).permits}
+    refunds = {
+        refund.invoice_line_id: refund
+        for refund in session.scalars(
+            select(Refund)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(Payment.invoice_id == invoice.id)
+        )
+    }
+    return render_template(
+        "apply/payment.html",
+        application=application,
+        invoice=invoice,
+        permits=permits,
+        refunds=refunds,
+        language=language,
+        problem=problem,
+        cards=TEST_CARD_LABELS,
+        key=secrets.token_urlsafe(16),
+    ), (422 if problem else 200)
