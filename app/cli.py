@@ -1,26 +1,40 @@
-"""Command-line tools: `flask db`, `flask packs`, `flask triage`."""
+"""Command-line tools: `flask db`, `flask packs`, `flask triage`, `flask users`, `flask ledger`."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func, select
 
 from accounts.service import AccountError, create_account
 from app.db import database, transaction
 from app.packs import triage_engine
 from workflows import migrate
+from workflows.db import utcnow
 from workflows.pack_store import active_versions, publish_packs, validate_with_active
 from workflows.packs import PackError
 from workflows.packs.loader import bundled_pack_directory, read_pack_sources
+from workflows.payments import disburse, verify
+from workflows.payments.models import LedgerTransaction, Payment
+from workflows.payments.reports import (
+    AgencyTotals,
+    LedgerLine,
+    disbursement_report,
+    report_lines,
+    utc_day,
+    write_csv,
+)
 from workflows.triage import TriageError, format_cents
 
 users_group = AppGroup("users", help="Staff accounts: clerks, supervisors and administrators.")
 db_group = AppGroup("db", help="Apply the Alembic migrations: the only way the schema is made.")
 packs_group = AppGroup("packs", help="Validate, load and list permit packs.")
+ledger_group = AppGroup("ledger", help="The books: check them, report on them, pay the agencies.")
 
 
 @db_group.command("upgrade")
@@ -170,8 +184,151 @@ def users_create(email: str, password: str, role: str, agency_code: str | None, 
     click.echo(f"Created {user.role}{agency}: {user.email} (id {user.id})")
 
 
+class UtcDay(click.ParamType):
+    """A YYYY-MM-DD date, read as midnight UTC: the ledger's clock."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return utc_day(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date in the form YYYY-MM-DD, e.g. 2026-11-01.", param, ctx)
+
+
+UTC_DAY = UtcDay()
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+@ledger_group.command("verify")
+def ledger_verify() -> None:
+    """Check every invariant of the books; exit 1 naming each problem found."""
+    with database().sessions() as session:
+        problems = verify(session)
+        transactions = session.scalar(select(func.count()).select_from(LedgerTransaction))
+        payments = session.scalar(select(func.count()).where(Payment.status == "succeeded"))
+    if problems:
+        click.echo(f"Ledger has {len(problems)} problem(s):", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1)
+    click.echo(f"Ledger OK: {transactions} transactions, {payments} payments")
+
+
+@ledger_group.command("report")
+@click.option("--from", "start", required=True, type=UTC_DAY, help="The first day counted (UTC).")
+@click.option("--to", "end", required=True, type=UTC_DAY, help="The day after the last one counted (UTC).")
+@click.option("--agency", help="Only this agency's code, e.g. TO-MLS.")
+@click.option("--detail", is_flag=True, help="Every payment, refund and disbursement line as well.")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.File("w", encoding="utf-8", lazy=True),
+    help="Write CSV (integer cents) to FILE, or - for standard output, instead of the table.",
+)
+def ledger_report(start: datetime, end: datetime, agency: str | None, detail: bool, csv_file) -> None:
+    """What each agency received, gave back, was paid and is still owed from --from up to --to."""
+    if end <= start:
+        raise click.BadParameter("must be a later day than --from.", param_hint="--to")
+    with database().sessions() as session:
+        rows = disbursement_report(session, start, end, agency)
+        lines = report_lines(session, start, end, agency) if detail else []
+    if csv_file is not None:
+        if detail:
+            write_csv(lines, csv_file, LedgerLine)
+        else:
+            write_csv(rows, csv_file, AgencyTotals)
+        return
+    click.echo(f"Ledger from {_day(start)} up to {_day(end)} (not included), in CAD")
+    if not rows:
+        click.echo("No agency received, gave back, was paid or is owed anything in this period.")
+        return
+    _table(
+        ["Agency", "GL accounts", "Owed at start", "Payments", "Refunds", "Net", "Disbursed", "Owed at end"],
+        [
+            [row.agency, " ".join(row.gl_accounts) or "-"]
+            + [format_cents(cents, "en") for cents in _amounts(row)]
+            for row in rows
+        ]
+        + [
+            ["Total", ""]
+            + [format_cents(sum(column), "en") for column in zip(*map(_amounts, rows), strict=True)]
+        ],
+        amounts_from=2,
+    )
+    if detail:
+        click.echo("")
+        _table(
+            ["Date", "Application", "BN", "Permit", "Agency", "GL account", "Kind", "Amount"],
+            [
+                [
+                    _day(line.date),
+                    str(line.application_id or ""),
+                    line.business_number or "",
+                    line.permit_code or "",
+                    line.agency,
+                    line.gl_account or "",
+                    line.kind,
+                    format_cents(line.amount_cents, "en"),
+                ]
+                for line in lines
+            ],
+            amounts_from=7,
+        )
+
+
+def _amounts(row: AgencyTotals) -> list[int]:
+    return [
+        row.owed_at_start_cents,
+        row.payments_cents,
+        row.refunds_cents,
+        row.net_cents,
+        row.disbursed_cents,
+        row.owed_at_end_cents,
+    ]
+
+
+def _table(header: list[str], rows: list[list[str]], amounts_from: int) -> None:
+    """Columns padded to their widest cell, the amounts (from column `amounts_from` on) to the right."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    for row in [header, *rows]:
+        cells = [
+            cell.rjust(width) if index >= amounts_from else cell.ljust(width)
+            for index, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        click.echo("  ".join(cells).rstrip())
+
+
+@ledger_group.command("disburse")
+@click.option(
+    "--until", required=True, type=UTC_DAY, help="Pay out the money received before this day (UTC)."
+)
+def ledger_disburse(until: datetime) -> None:
+    """Record a disbursement to every agency owed money received before --until."""
+    now = utcnow()
+    processor = current_app.config.get("PAYMENT_GATEWAY") or "simulated"
+    with transaction() as session:  # disburse never pays twice: what was paid out already counts
+        made = disburse(session, processor, until, now)
+    if not made:
+        click.echo(f"Nothing to disburse: no agency is owed money received before {_day(until)}.")
+        return
+    for disbursement in made:
+        click.echo(
+            f"Disbursed {format_cents(disbursement.amount_cents, 'en')} to {disbursement.agency_code} "
+            f"(disbursement {disbursement.id})"
+        )
+    total = format_cents(sum(d.amount_cents for d in made), "en")
+    click.echo(f"Total: {total} to {len(made)} agencies, for money received before {_day(until)}.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(db_group)
     app.cli.add_command(packs_group)
     app.cli.add_command(triage_command)
+    app.cli.add_command(ledger_group)

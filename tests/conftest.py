@@ -106,6 +106,22 @@ def app(database: Engine):
     app.extensions["guichet.db"].engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def ledger_verified_after_money_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test marked `money`, `flask ledger verify` must pass: no test may leave books
+    that do not balance (tests that tamper with the books on purpose say so with a marker)."""
+    if not request.node.get_closest_marker("money") or request.node.get_closest_marker("tampers_with_books"):
+        yield
+        return
+    if "db_session" in request.fixturenames:
+        # Set up here, so torn down after the check: closing it rolls back what it did not commit.
+        request.getfixturevalue("db_session")
+    runner = request.getfixturevalue("runner")
+    yield
+    result = runner.invoke(args=["ledger", "verify"])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -26,6 +27,8 @@ from workflows.payments import (
 )
 from workflows.payments.models import Refund
 from workflows.permit_workflow import TransitionNotAllowed, fire
+
+pytestmark = pytest.mark.money
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 TOKENS = ["tok_approved", "tok_declined", "tok_insufficient_funds", "tok_processor_error"]

@@ -33,19 +33,14 @@ from workflows.payments.models import LedgerEntry, LedgerTransaction, Payment, R
 from workflows.permit_workflow import fire
 from workflows.triage import TriageEngine
 
+pytestmark = pytest.mark.money
+
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def gateway() -> SimulatedGateway:
     return SimulatedGateway()
-
-
-@pytest.fixture
-def books_balance(db_session):
-    """Every money test ends with the ledger's invariants checked."""
-    yield
-    assert verify(db_session) == []
 
 
 def submitted(db_session, answers=TORONTO_FULL):
@@ -65,9 +60,7 @@ def states(db_session, application) -> dict[str, str]:
     return {case.permit_code: case.state for case in cases_of(db_session, application.id)}
 
 
-def test_the_invoice_has_a_line_per_permit_with_its_agency_and_gl_account_and_the_triage_total(
-    db_session, books_balance
-):
+def test_the_invoice_has_a_line_per_permit_with_its_agency_and_gl_account_and_the_triage_total(db_session):
     application, result = submitted(db_session)
     invoice = invoice_of(db_session, application.id)
     assert invoice.total_cents == result.total_fee_cents == 666_370
@@ -84,7 +77,7 @@ def test_the_invoice_has_a_line_per_permit_with_its_agency_and_gl_account_and_th
     assert all(line.gl_account == agencies[line.agency_code].gl_account for line in invoice.lines)
 
 
-def test_paying_books_the_split_and_moves_the_permits_on(db_session, gateway, books_balance):
+def test_paying_books_the_split_and_moves_the_permits_on(db_session, gateway):
     application, _ = submitted(db_session)
     outcome = pay(
         db_session, application, idempotency_key="k1", card_token="tok_approved", gateway=gateway, now=NOW
@@ -103,7 +96,7 @@ def test_paying_books_the_split_and_moves_the_permits_on(db_session, gateway, bo
     assert now["CA-BN"] == "approved" and now["TO-ZONING"] != "submitted"
 
 
-def test_the_same_key_answers_the_same_and_charges_nothing_more(db_session, gateway, books_balance):
+def test_the_same_key_answers_the_same_and_charges_nothing_more(db_session, gateway):
     application, _ = submitted(db_session)
     first = pay(
         db_session, application, idempotency_key="k", card_token="tok_approved", gateway=gateway, now=NOW
@@ -134,7 +127,7 @@ def test_the_same_key_answers_the_same_and_charges_nothing_more(db_session, gate
     ],
 )
 def test_a_refused_card_books_nothing_and_leaves_the_application_payable(
-    db_session, gateway, books_balance, token, status, code
+    db_session, gateway, token, status, code
 ):
     application, _ = submitted(db_session)
     outcome = pay(db_session, application, idempotency_key="bad", card_token=token, gateway=gateway, now=NOW)
@@ -148,7 +141,7 @@ def test_a_refused_card_books_nothing_and_leaves_the_application_payable(
     assert good.payment.status == "succeeded"
 
 
-def test_a_processor_error_is_retried_with_the_same_key(db_session, gateway, books_balance):
+def test_a_processor_error_is_retried_with_the_same_key(db_session, gateway):
     application, _ = submitted(db_session)
     failed = pay(
         db_session,
@@ -184,7 +177,7 @@ def test_paying_before_submission_is_refused(db_session, gateway):
 
 
 def test_a_refundable_permit_withdrawn_after_payment_is_refunded_and_the_books_still_balance(
-    db_session, gateway, books_balance
+    db_session, gateway
 ):
     application, _ = submitted(db_session)
     pay(db_session, application, idempotency_key="k", card_token="tok_approved", gateway=gateway, now=NOW)
@@ -206,7 +199,7 @@ def test_a_refundable_permit_withdrawn_after_payment_is_refunded_and_the_books_s
     assert settle_ended_permits(db_session, application, gateway=gateway, now=NOW) == []  # once only
 
 
-def test_a_permit_that_is_not_refundable_keeps_its_fee_when_withdrawn(db_session, gateway, books_balance):
+def test_a_permit_that_is_not_refundable_keeps_its_fee_when_withdrawn(db_session, gateway):
     application, _ = submitted(db_session)
     pay(db_session, application, idempotency_key="k", card_token="tok_approved", gateway=gateway, now=NOW)
     case = next(c for c in cases_of(db_session, application.id) if c.permit_code == "TO-CAFETO")
@@ -219,7 +212,7 @@ def test_a_permit_that_is_not_refundable_keeps_its_fee_when_withdrawn(db_session
     assert db_session.scalar(select(func.count()).select_from(Refund)) == 0
 
 
-def test_a_permit_withdrawn_before_payment_is_not_charged(db_session, gateway, books_balance):
+def test_a_permit_withdrawn_before_payment_is_not_charged(db_session, gateway):
     application, _ = submitted(db_session)
     case = next(c for c in cases_of(db_session, application.id) if c.permit_code == "TO-CAFETO")
     fire(db_session, case, "withdraw", actor_id=application.owner_id)
@@ -232,7 +225,7 @@ def test_a_permit_withdrawn_before_payment_is_not_charged(db_session, gateway, b
     assert "TO-TS" not in agency_balances(db_session) or agency_balances(db_session)["TO-TS"] == 0
 
 
-def test_disbursing_pays_each_agency_what_it_is_owed(db_session, gateway, books_balance):
+def test_disbursing_pays_each_agency_what_it_is_owed(db_session, gateway):
     application, _ = submitted(db_session)
     pay(db_session, application, idempotency_key="k", card_token="tok_approved", gateway=gateway, now=NOW)
     owed = agency_balances(db_session)
@@ -244,6 +237,7 @@ def test_disbursing_pays_each_agency_what_it_is_owed(db_session, gateway, books_
     assert disburse(db_session, "simulated", until=NOW + timedelta(days=2), now=NOW + timedelta(days=2)) == []
 
 
+@pytest.mark.tampers_with_books
 def test_verify_names_a_tampered_entry(db_session, gateway):
     application, _ = submitted(db_session)
     pay(db_session, application, idempotency_key="k", card_token="tok_approved", gateway=gateway, now=NOW)
@@ -256,3 +250,59 @@ def test_verify_names_a_tampered_entry(db_session, gateway):
     db_session.expire_all()
     problems = verify(db_session)
     assert any("does not balance" in problem for problem in problems), problems
+
+
+def test_disbursing_again_or_for_an_earlier_date_never_pays_twice(db_session, gateway):
+    application, _ = submitted(db_session)
+    pay(db_session, application, idempotency_key="k", card_token="tok_approved", gateway=gateway, now=NOW)
+    first = disburse(db_session, "simulated", until=NOW + timedelta(hours=1), now=NOW + timedelta(days=1))
+    assert sum(d.amount_cents for d in first) == 666_370
+    assert (
+        disburse(db_session, "simulated", until=NOW + timedelta(hours=1), now=NOW + timedelta(days=2)) == []
+    )
+    assert (
+        disburse(db_session, "simulated", until=NOW + timedelta(minutes=1), now=NOW + timedelta(days=3)) == []
+    )
+
+
+def test_money_received_after_the_cut_off_waits_for_the_next_disbursement(db_session, gateway):
+    application, _ = submitted(db_session)
+    pay(db_session, application, idempotency_key="k", card_token="tok_approved", gateway=gateway, now=NOW)
+    assert (
+        disburse(db_session, "simulated", until=NOW, now=NOW + timedelta(days=1)) == []
+    )  # paid at NOW exactly
+    assert (
+        sum(
+            d.amount_cents
+            for d in disburse(db_session, "simulated", until=NOW + timedelta(seconds=1), now=NOW)
+        )
+        == 666_370
+    )
+
+
+def test_ending_a_permit_of_a_free_application_gives_nothing_back(db_session, gateway):
+    owner = user(db_session)
+    engine = TriageEngine(load_active_pack_set(db_session))
+    free = {**TORONTO_PLAIN, "expected_annual_sales": 4_000_000}
+    application, result = create_application(
+        db_session, engine, owner_id=owner.id, jurisdiction=TORONTO, answers=free
+    )
+    free_codes = [o.permit.code for o in result.permits if o.fee_cents == 0]
+    for case in cases_of(db_session, application.id):
+        if case.permit_code not in free_codes:
+            fire(db_session, case, "withdraw", actor_id=owner.id)
+    save_form(db_session, application, complete_form(fields_of(db_session, application)))
+    give_consent(
+        db_session,
+        application,
+        [r.agency_code for r in consent_requests(db_session, application)],
+        user_id=owner.id,
+        now=NOW,
+    )
+    submit(db_session, application, user_id=owner.id, now=NOW)
+    invoice = invoice_of(db_session, application.id)
+    assert invoice.total_cents == 0 and invoice.paid_at == NOW  # nothing to pay: paid at once
+    states = {c.state for c in cases_of(db_session, application.id)}
+    assert "withdrawn" in states and "submitted" not in states  # the free permits moved on at once
+    assert settle_ended_permits(db_session, application, gateway=gateway, now=NOW) == []
+    assert gateway.refunds == {}

@@ -22,9 +22,10 @@ from workflows.applications import (
 )
 from workflows.db import utcnow
 from workflows.pack_store import load_active_pack_set
-from workflows.payments import verify
 from workflows.payments.webhooks import sign
 from workflows.triage import TriageEngine
+
+pytestmark = pytest.mark.money
 
 
 @pytest.fixture
@@ -47,13 +48,6 @@ def owner(app):
         token = issue_token(session, person)
         session.commit()
         return {"Authorization": f"Bearer {token}"}, application.id
-
-
-@pytest.fixture(autouse=True)
-def books_balance(app):
-    yield
-    with app.app_context():
-        assert verify(app_session()) == []
 
 
 def pay(client, headers, application_id, key="key-1", token="tok_approved"):

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.answer_sets import TORONTO_PLAIN
 from tests.factories import user
 from tests.web.conftest import sign_in
 from tests.web.test_apply_pages import new_application, page_of, submitted_application
 from workflows.payments import invoice_of, verify
 from workflows.triage import format_cents
+
+pytestmark = pytest.mark.money
 
 
 def hidden(page: str, name: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from workflows.payments.models import (
@@ -47,14 +47,16 @@ class UnbalancedTransaction(ValueError):
     """Entries that do not add up to zero are refused before anything is written."""
 
 
-def post(session: Session, kind: str, memo: str, postings: Iterable[Posting], **links) -> LedgerTransaction:
-    """Write one balanced transaction; zero-amount postings are left out."""
+def post(
+    session: Session, kind: str, memo: str, postings: Iterable[Posting], *, at: datetime, **links
+) -> LedgerTransaction:
+    """Write one balanced transaction dated `at` (its business time); zero-amount postings are left out."""
     postings = [p for p in postings if p.amount_cents]
     if sum(p.amount_cents for p in postings) != 0:
         raise UnbalancedTransaction(
             f"{kind} {memo}: entries add up to {sum(p.amount_cents for p in postings)}"
         )
-    transaction = LedgerTransaction(kind=kind, memo=memo, **links)
+    transaction = LedgerTransaction(kind=kind, memo=memo, created_at=at, **links)
     session.add(transaction)
     session.flush()
     session.add_all(
@@ -72,7 +74,9 @@ def post(session: Session, kind: str, memo: str, postings: Iterable[Posting], **
     return transaction
 
 
-def post_payment(session: Session, payment: Payment, lines: Iterable[InvoiceLine]) -> LedgerTransaction:
+def post_payment(
+    session: Session, payment: Payment, lines: Iterable[InvoiceLine], at: datetime
+) -> LedgerTransaction:
     """Money in from the processor, owed to each agency line by line."""
     lines = list(lines)
     return post(
@@ -92,12 +96,15 @@ def post_payment(session: Session, payment: Payment, lines: Iterable[InvoiceLine
                 for line in lines
             ),
         ],
+        at=at,
         application_id=payment.application_id,
         payment_id=payment.id,
     )
 
 
-def post_refund(session: Session, refund: Refund, payment: Payment, line: InvoiceLine) -> LedgerTransaction:
+def post_refund(
+    session: Session, refund: Refund, payment: Payment, line: InvoiceLine, at: datetime
+) -> LedgerTransaction:
     """A line given back: the agency is owed it no more, and the processor pays it back to the card."""
     return post(
         session,
@@ -113,6 +120,7 @@ def post_refund(session: Session, refund: Refund, payment: Payment, line: Invoic
             ),
             Posting(processor_account(payment.processor), -line.amount_cents),
         ],
+        at=at,
         application_id=payment.application_id,
         payment_id=payment.id,
         refund_id=refund.id,
@@ -133,9 +141,24 @@ def agency_balances(session: Session, until: datetime | None = None) -> dict[str
 
 
 def disburse(session: Session, processor: str, until: datetime, now: datetime) -> list[Disbursement]:
-    """Pay each agency what it was owed for the money received before `until`."""
+    """Pay each agency what it is owed for the money received before `until`.
+
+    Every disbursement already made counts, whatever its date, so running it twice (or
+    with an earlier `until`) never pays the same money again; runs take turns (a lock held
+    until the transaction ends), so two at once cannot both pay.
+    """
+    _take_disbursement_lock(session)
+    received = _received_before(session, until)
+    paid_out = dict(
+        session.execute(
+            select(Disbursement.agency_code, func.sum(Disbursement.amount_cents)).group_by(
+                Disbursement.agency_code
+            )
+        ).all()
+    )
     made = []
-    for code, owed in sorted(agency_balances(session, until).items()):
+    for code in sorted(received):
+        owed = received[code] - int(paid_out.get(code) or 0)
         if owed <= 0:
             continue
         disbursement = Disbursement(agency_code=code, amount_cents=owed, until=until, created_at=now)
@@ -146,10 +169,33 @@ def disburse(session: Session, processor: str, until: datetime, now: datetime) -
             "disbursement",
             f"disbursement to {code} up to {until.isoformat()}",
             [Posting(agency_account(code), owed, code), Posting(processor_account(processor), -owed)],
+            at=now,
             disbursement_id=disbursement.id,
         )
         made.append(disbursement)
     return made
+
+
+def _received_before(session: Session, until: datetime) -> dict[str, int]:
+    """Per agency, its lines paid less its lines refunded, booked before `until`."""
+    statement = (
+        select(LedgerEntry.agency_code, -func.sum(LedgerEntry.amount_cents))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(
+            LedgerEntry.account.like("agency:%"),
+            LedgerTransaction.kind.in_(("payment", "refund")),
+            LedgerTransaction.created_at < until,
+        )
+        .group_by(LedgerEntry.agency_code)
+    )
+    return {code: int(amount) for code, amount in session.execute(statement)}
+
+
+def _take_disbursement_lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('guichet.disburse'))"))
+    else:  # SQLite: an UPDATE matching no row takes the database write lock
+        session.execute(text("UPDATE disbursements SET id = id WHERE 0"))
 
 
 def verify(session: Session) -> list[str]:

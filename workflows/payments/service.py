@@ -116,7 +116,7 @@ def pay(
 def settle(session: Session, payment: Payment, invoice: Invoice, now: datetime) -> None:
     """Book a succeeded payment and move the permits on (once: the invoice is then paid)."""
     invoice.paid_at = now
-    post_payment(session, payment, [line for line in invoice.lines if line.cancelled_at is None])
+    post_payment(session, payment, [line for line in invoice.lines if line.cancelled_at is None], now)
     record_payment(session, payment.application_id, reason=f"payment {payment.id}")
 
 
@@ -152,6 +152,8 @@ def settle_ended_permits(
     payment = session.scalar(
         select(Payment).where(Payment.invoice_id == invoice.id, Payment.status == "succeeded")
     )
+    if payment is None:  # nothing was charged (every permit was free): nothing to give back
+        return []
     refunded = set(session.scalars(select(Refund.invoice_line_id).where(Refund.payment_id == payment.id)))
     made = []
     for line in invoice.lines:
@@ -188,5 +190,5 @@ def _refund_line(
     )
     session.add(refund)
     session.flush()
-    post_refund(session, refund, payment, line)
+    post_refund(session, refund, payment, line, now)
     return refund

@@ -1,0 +1,36 @@
+"""The payment receipt over the API: a PDF for the application's owner, once the invoice is paid.
+
+Another account's application answers 404 exactly like one that does not exist, as every
+application route does, so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, g
+from flask_babel import gettext as _
+
+from app.api import api
+from app.api.errors import field_errors
+from app.auth import api_user_required
+from app.db import db_session
+from app.i18n import current_language
+from workflows.models import Application
+from workflows.payments.receipt import ReceiptUnavailable, render_receipt
+
+
+@api.get("/v1/applications/<int:application_id>/receipt.pdf")
+@api_user_required
+def get_receipt(application_id: int):
+    session = db_session()
+    application = session.get(Application, application_id)
+    if application is None or application.owner_id != g.api_user.id:
+        abort(404, description=_("No such application."))
+    language = current_language()
+    try:
+        pdf = render_receipt(session, application, language)
+    except ReceiptUnavailable as error:
+        return field_errors(409, [(None, error.message.in_(language))])
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="receipt-{application.id}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"  # a financial document: kept by no cache
+    return response
