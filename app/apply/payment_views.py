@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import login_required
@@ -24,6 +24,7 @@ from workflows.db import utcnow
 from workflows.payments import PaymentRefused, invoice_of, pay
 from workflows.payments.gateway import TEST_CARDS
 from workflows.payments.models import Payment, Refund
+from workflows.payments.receipt import ReceiptUnavailable, render_receipt
 
 #: What the simulated processor's test cards are called on the page (a real processor's own
 #: card form would give the token instead).
@@ -99,3 +100,18 @@ def _page(application, problem: str | None):
         cards=TEST_CARD_LABELS,
         key=secrets.token_urlsafe(16),
     ), (422 if problem else 200)
+
+
+@apply.get("/applications/<int:application_id>/receipt.pdf")
+@login_required
+def receipt(application_id: int):
+    """The receipt of the one payment, in the applicant's language, once the invoice is paid."""
+    application = read_application(application_id)
+    try:
+        pdf = render_receipt(db_session(), application, current_language())
+    except ReceiptUnavailable:
+        flash(_("The receipt is available once the fees are paid."))
+        return redirect(url_for("apply.payment", application_id=application_id))
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="receipt-{application.id}.pdf"'
+    return response

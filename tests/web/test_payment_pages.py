@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from pypdf import PdfReader
 
 from tests.answer_sets import TORONTO_PLAIN
 from tests.factories import user
@@ -49,6 +51,12 @@ def test_paying_once_moves_the_permits_on_and_a_resent_form_pays_nothing_more(
     assert invoice_of(db_session, application.id).paid_at is not None
     after = page_of(browser.get(f"/applications/{application.id}/payment"))
     assert "Pay $" not in after and 'id="paid-at"' in after
+    assert f'href="/applications/{application.id}/receipt.pdf"' in after
+    receipt = browser.get(f"/applications/{application.id}/receipt.pdf")
+    assert receipt.mimetype == "application/pdf" and receipt.data.startswith(b"%PDF")
+    assert application.business_number in "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(receipt.data)).pages
+    )
     assert verify(db_session) == []
 
 
@@ -65,6 +73,8 @@ def test_a_declined_card_is_explained_and_the_invoice_stays_payable(client, acco
     assert declined.status_code == 422
     assert "declined for insufficient funds" in page_of(declined)
     assert invoice_of(db_session, application.id).paid_at is None
+    not_yet = browser.get(f"/applications/{application.id}/receipt.pdf")
+    assert not_yet.status_code == 302 and not_yet.headers["Location"].endswith("/payment")
 
 
 def test_a_draft_has_no_invoice_and_another_applicants_invoice_is_404(client, account, db_session):
