@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from tests.answer_sets import TORONTO, TORONTO_FULL
 from workflows.application_form import FormField
+from workflows.applications import (
+    consent_requests,
+    create_application,
+    fields_of,
+    give_consent,
+    save_form,
+    submit,
+)
+from workflows.models import Application
+from workflows.pack_store import load_active_pack_set
 from workflows.packs.model import FieldDefinition
+from workflows.triage import TriageEngine, TriageResult
+
+NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # the business time factories give the services
 
 VALID_BY_TYPE: dict[str, Any] = {
     "text": "Café Ça Va Inc.",
@@ -54,3 +69,30 @@ def complete_form(fields: Iterable[FormField], *, with_business_number: bool = F
         for f in fields
         if f.required or (with_business_number and f.definition.type == "business_number")
     }
+
+
+def draft_application(
+    session: Session, owner: User, answers: dict[str, Any] | None = None, *, consented: bool = False
+) -> tuple[Application, TriageResult]:
+    """A Toronto application with its form complete (and, with `consented`, every agency's consent)."""
+    application, result = create_application(
+        session,
+        TriageEngine(load_active_pack_set(session)),
+        owner_id=owner.id,
+        jurisdiction=TORONTO,
+        answers=TORONTO_FULL if answers is None else answers,
+    )
+    save_form(session, application, complete_form(fields_of(session, application)))
+    if consented:
+        agencies = [request.agency_code for request in consent_requests(session, application)]
+        give_consent(session, application, agencies, user_id=owner.id, now=NOW)
+    return application, result
+
+
+def submitted_application(
+    session: Session, owner: User, answers: dict[str, Any] | None = None
+) -> tuple[Application, TriageResult]:
+    """A complete, consented application, submitted: its invoice is made and awaits payment."""
+    application, result = draft_application(session, owner, answers, consented=True)
+    submit(session, application, user_id=owner.id, now=NOW)
+    return application, result

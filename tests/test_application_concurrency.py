@@ -12,23 +12,17 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from tests.answer_sets import TORONTO, TORONTO_FULL
-from tests.factories import complete_form, user
+from tests.factories import draft_application, user
 from tests.test_permit_concurrency import THREADS, _all_at_once
 from workflows.applications import (
     NotADraft,
     consent_requests,
-    create_application,
-    fields_of,
     give_consent,
     lock_application,
-    save_form,
     submit,
 )
 from workflows.db import utcnow
 from workflows.models import AssignedBusinessNumber, Consent, PermitCase, PermitEvent
-from workflows.pack_store import load_active_pack_set
-from workflows.triage import TriageEngine
 
 
 @pytest.fixture
@@ -37,20 +31,11 @@ def engine(committing_database: Engine) -> Engine:
 
 
 def _draft(engine: Engine, *, consented: bool) -> tuple[int, int, list[str]]:
-    """A complete draft: (application id, owner id, its agencies)."""
+    """A complete draft, committed: (application id, owner id, its agencies)."""
     with Session(engine) as session, session.begin():
         owner = user(session)
-        application, _ = create_application(
-            session,
-            TriageEngine(load_active_pack_set(session)),
-            owner_id=owner.id,
-            jurisdiction=TORONTO,
-            answers=TORONTO_FULL,
-        )
-        save_form(session, application, complete_form(fields_of(session, application)))
+        application, _ = draft_application(session, owner, consented=consented)
         agencies = [request.agency_code for request in consent_requests(session, application)]
-        if consented:
-            give_consent(session, application, agencies, user_id=owner.id, now=utcnow())
         return application.id, owner.id, agencies
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.answer_sets import TORONTO, TORONTO_FULL, TORONTO_PLAIN
-from tests.factories import complete_form, user
+from tests.factories import NOW, complete_form, submitted_application, user
 from workflows.applications import (
     consent_requests,
     create_application,
@@ -35,8 +35,6 @@ from workflows.triage import TriageEngine
 
 pytestmark = pytest.mark.money
 
-NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
-
 
 @pytest.fixture
 def gateway() -> SimulatedGateway:
@@ -44,16 +42,7 @@ def gateway() -> SimulatedGateway:
 
 
 def submitted(db_session, answers=TORONTO_FULL):
-    owner = user(db_session)
-    engine = TriageEngine(load_active_pack_set(db_session))
-    application, result = create_application(
-        db_session, engine, owner_id=owner.id, jurisdiction=TORONTO, answers=answers
-    )
-    save_form(db_session, application, complete_form(fields_of(db_session, application)))
-    agencies = [request.agency_code for request in consent_requests(db_session, application)]
-    give_consent(db_session, application, agencies, user_id=owner.id, now=NOW)
-    submit(db_session, application, user_id=owner.id, now=NOW)
-    return application, result
+    return submitted_application(db_session, user(db_session), answers)
 
 
 def states(db_session, application) -> dict[str, str]:

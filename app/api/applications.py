@@ -23,6 +23,7 @@ from app.api.application_json import (
     field_json,
 )
 from app.api.errors import field_errors, json_object_body
+from app.api.ownership import own_application, read_own_application
 from app.auth import api_user_required
 from app.db import db_session, transaction
 from app.i18n import current_language
@@ -55,13 +56,6 @@ def _refused(errors: list[FieldError], status: int = 422):
     return field_errors(status, [(e.field, e.message.in_(language)) for e in errors])
 
 
-def _own(application: Application | None) -> Application:
-    """The application if it is the caller's; 404 otherwise, whether it exists or not."""
-    if application is None or application.owner_id != g.api_user.id:
-        abort(404, description=_("No such application."))
-    return application
-
-
 def _body_with(*allowed: str) -> tuple[dict, list[tuple[str, str]]]:
     body = json_object_body()
     return body, [(key, _("Unknown property.")) for key in sorted(set(body) - set(allowed))]
@@ -71,7 +65,7 @@ def _changing(application_id: int, change: Callable[[Session, Application], Any]
     """Run one change in one transaction on the caller's locked application; refusals become 4xx."""
     try:
         with transaction() as session:
-            application = _own(lock_application(session, application_id))
+            application = own_application(lock_application(session, application_id))
             return change(session, application)
     except (ApplicationError, TriageError) as error:
         return _refused(error.errors)
@@ -117,7 +111,7 @@ def create_application_api():
 @api_user_required
 def get_application(application_id: int):
     session = db_session()
-    application = _own(session.get(Application, application_id))
+    application = read_own_application(application_id)
     return jsonify(_application_document(session, application))
 
 
@@ -125,7 +119,7 @@ def get_application(application_id: int):
 @api_user_required
 def get_form(application_id: int):
     session = db_session()
-    application = _own(session.get(Application, application_id))
+    application = read_own_application(application_id)
     return jsonify(_form_document(session, application))
 
 
@@ -153,7 +147,7 @@ def preview_answers_api(application_id: int):
     if errors:
         return field_errors(422, errors)
     session = db_session()
-    application = _own(session.get(Application, application_id))
+    application = read_own_application(application_id)
     try:
         change = preview_answers(session, application, answers)
     except TriageError as error:
@@ -184,7 +178,7 @@ def put_answers(application_id: int):
 @api_user_required
 def get_consents(application_id: int):
     session = db_session()
-    application = _own(session.get(Application, application_id))
+    application = read_own_application(application_id)
     return jsonify(consents_json(consent_requests(session, application), current_language()))
 
 
@@ -230,7 +224,7 @@ def withdraw_permit(application_id: int, code: str):
     """
     try:
         with transaction() as session:
-            application = _own(lock_application(session, application_id))
+            application = own_application(lock_application(session, application_id))
             case_id = session.scalar(
                 select(PermitCase.id).where(
                     PermitCase.application_id == application.id, PermitCase.permit_code == code

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, g, jsonify, request
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.api import api
 from app.api.errors import field_errors, json_object_body
+from app.api.ownership import own_application, read_own_application
 from app.auth import api_user_required, limiter
 from app.db import db_session, transaction
 from app.i18n import current_language
 from app.payments import payment_gateway
 from workflows.applications import lock_application
 from workflows.db import utcnow
-from workflows.models import Application
-from workflows.payments import PaymentRefused, invoice_of, pay
-from workflows.payments.models import Invoice, Payment, Refund
+from workflows.payments import PaymentRefused, invoice_of, pay, refunds_by_line
+from workflows.payments.models import Invoice, Payment
 from workflows.payments.webhooks import ProcessorEvent, WebhookRefused, apply_event, check_signature
 
 MAX_KEY_LENGTH = 255
@@ -31,12 +31,6 @@ DECLINE_MESSAGES = {
 
 def _payment_limit() -> str:
     return current_app.config["PAYMENT_RATE_LIMIT"]
-
-
-def _own(application: Application | None) -> Application:
-    if application is None or application.owner_id != g.api_user.id:
-        abort(404, description=_("No such application."))
-    return application
 
 
 def payment_json(payment: Payment) -> dict:
@@ -78,7 +72,7 @@ def create_payment(application_id: int):
         return field_errors(422, errors)
     try:
         with transaction() as session:
-            application = _own(lock_application(session, application_id))
+            application = own_application(lock_application(session, application_id))
             outcome = pay(
                 session,
                 application,
@@ -99,7 +93,7 @@ def create_payment(application_id: int):
 @api_user_required
 def get_invoice(application_id: int):
     session = db_session()
-    application = _own(session.get(Application, application_id))
+    application = read_own_application(application_id)
     invoice = invoice_of(session, application.id)
     if invoice is None:
         return field_errors(409, [(None, _("There is no invoice before the application is submitted."))])
@@ -107,14 +101,7 @@ def get_invoice(application_id: int):
 
 
 def invoice_json(session, invoice: Invoice) -> dict:
-    refunds = {
-        refund.invoice_line_id: refund
-        for refund in session.scalars(
-            select(Refund)
-            .join(Payment, Payment.id == Refund.payment_id)
-            .where(Payment.invoice_id == invoice.id)
-        )
-    }
+    refunds = refunds_by_line(session, invoice)
     payments = session.scalars(select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.id))
     return {
         "total_cents": invoice.total_cents,

@@ -6,15 +6,14 @@ application route does, so ids reveal nothing.
 
 from __future__ import annotations
 
-from flask import Response, abort, g
-from flask_babel import gettext as _
+from flask import Response
 
 from app.api import api
 from app.api.errors import field_errors
+from app.api.ownership import read_own_application
 from app.auth import api_user_required
 from app.db import db_session
 from app.i18n import current_language
-from workflows.models import Application
 from workflows.payments.receipt import ReceiptUnavailable, render_receipt
 
 
@@ -22,9 +21,7 @@ from workflows.payments.receipt import ReceiptUnavailable, render_receipt
 @api_user_required
 def get_receipt(application_id: int):
     session = db_session()
-    application = session.get(Application, application_id)
-    if application is None or application.owner_id != g.api_user.id:
-        abort(404, description=_("No such application."))
+    application = read_own_application(application_id)
     language = current_language()
     try:
         pdf = render_receipt(session, application, language)

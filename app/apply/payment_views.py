@@ -12,7 +12,6 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import login_required
-from sqlalchemy import select
 
 from app.apply import apply
 from app.apply.access import locked_application, read_application
@@ -21,9 +20,8 @@ from app.i18n import current_language
 from app.payments import payment_gateway
 from workflows.applications.store import chain_of
 from workflows.db import utcnow
-from workflows.payments import PaymentRefused, invoice_of, pay
+from workflows.payments import PaymentRefused, invoice_of, pay, refunds_by_line
 from workflows.payments.gateway import TEST_CARDS
-from workflows.payments.models import Payment, Refund
 from workflows.payments.receipt import ReceiptUnavailable, render_receipt
 
 #: What the simulated processor's test cards are called on the page (a real processor's own
@@ -81,14 +79,7 @@ def _page(application, problem: str | None):
         return redirect(url_for("apply.dashboard", application_id=application.id))
     language = current_language()
     permits = {permit.code: permit for permit in chain_of(session, application).permits}
-    refunds = {
-        refund.invoice_line_id: refund
-        for refund in session.scalars(
-            select(Refund)
-            .join(Payment, Payment.id == Refund.payment_id)
-            .where(Payment.invoice_id == invoice.id)
-        )
-    }
+    refunds = refunds_by_line(session, invoice)
     return render_template(
         "apply/payment.html",
         application=application,

@@ -9,21 +9,9 @@ import pytest
 
 from accounts.service import issue_token
 from app.db import db_session as app_session
-from tests.answer_sets import TORONTO, TORONTO_FULL
-from tests.factories import complete_form, user
+from tests.factories import submitted_application, user
 from tests.web.openapi_conformance import conforms
-from workflows.applications import (
-    consent_requests,
-    create_application,
-    fields_of,
-    give_consent,
-    save_form,
-    submit,
-)
-from workflows.db import utcnow
-from workflows.pack_store import load_active_pack_set
 from workflows.payments.webhooks import sign
-from workflows.triage import TriageEngine
 
 pytestmark = pytest.mark.money
 
@@ -34,17 +22,7 @@ def owner(app):
     with app.app_context():
         session = app_session()
         person = user(session)
-        application, _ = create_application(
-            session,
-            TriageEngine(load_active_pack_set(session)),
-            owner_id=person.id,
-            jurisdiction=TORONTO,
-            answers=TORONTO_FULL,
-        )
-        save_form(session, application, complete_form(fields_of(session, application)))
-        agencies = [r.agency_code for r in consent_requests(session, application)]
-        give_consent(session, application, agencies, user_id=person.id, now=utcnow())
-        submit(session, application, user_id=person.id, now=utcnow())
+        application, _ = submitted_application(session, person)
         token = issue_token(session, person)
         session.commit()
         return {"Authorization": f"Bearer {token}"}, application.id

@@ -15,6 +15,7 @@ from app.apply.forms import application_form
 from licences.business_number import is_valid_business_number
 from tests.answer_sets import TORONTO, TORONTO_FULL, TORONTO_FULL_PERMITS, TORONTO_PLAIN
 from tests.factories import complete_form, user
+from tests.factories import submitted_application as make_submitted
 from tests.web.conftest import PASSWORD, csrf_token, sign_in
 from tests.web.test_triage_pages import form_data, shown_questions
 from workflows.application_form import FormField
@@ -22,9 +23,7 @@ from workflows.applications import (
     consent_requests,
     create_application,
     fields_of,
-    give_consent,
     save_form,
-    submit,
 )
 from workflows.applications.store import cases_of, events_of
 from workflows.models import Application, Consent
@@ -55,11 +54,7 @@ def all_agencies(db_session, application) -> list[str]:
 
 
 def submitted_application(db_session, owner) -> Application:
-    application = new_application(db_session, owner)
-    save_form(db_session, application, complete_form(fields_of(db_session, application)))
-    give_consent(db_session, application, all_agencies(db_session, application), user_id=owner.id, now=NOW)
-    submit(db_session, application, user_id=owner.id, now=NOW)
-    return application
+    return make_submitted(db_session, owner)[0]
 
 
 def page_of(response) -> str:

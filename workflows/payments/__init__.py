@@ -12,6 +12,7 @@ from workflows.payments.service import (
     PaymentRefused,
     mark_free_invoice_paid,
     pay,
+    refunds_by_line,
     settle_ended_permits,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "make_invoice",
     "mark_free_invoice_paid",
     "pay",
+    "refunds_by_line",
     "settle_ended_permits",
     "verify",
 ]

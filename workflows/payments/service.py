@@ -126,6 +126,14 @@ def mark_free_invoice_paid(session: Session, invoice: Invoice, now: datetime) ->
     record_payment(session, invoice.application_id, reason="nothing to pay")
 
 
+def refunds_by_line(session: Session, invoice: Invoice) -> dict[int, Refund]:
+    """The refunds of an invoice, by the id of the line each gave back (at most one per line)."""
+    statement = (
+        select(Refund).join(Payment, Payment.id == Refund.payment_id).where(Payment.invoice_id == invoice.id)
+    )
+    return {refund.invoice_line_id: refund for refund in session.scalars(statement)}
+
+
 def settle_ended_permits(
     session: Session, application: Application, *, gateway: PaymentGateway, now: datetime
 ) -> list[Refund]:
@@ -154,7 +162,7 @@ def settle_ended_permits(
     )
     if payment is None:  # nothing was charged (every permit was free): nothing to give back
         return []
-    refunded = set(session.scalars(select(Refund.invoice_line_id).where(Refund.payment_id == payment.id)))
+    refunded = refunds_by_line(session, invoice)
     made = []
     for line in invoice.lines:
         if (
