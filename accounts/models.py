@@ -24,6 +24,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, never the password
     role: Mapped[str] = mapped_column(String(16), default="applicant")
     agency_code: Mapped[str | None] = mapped_column(String(64), index=True)  # staff of one agency
+    language: Mapped[str] = mapped_column(String(2), default="en")  # "en" or "fr": what we write to them in
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

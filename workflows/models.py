@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -100,18 +100,33 @@ class PermitCase(Base):
     """
 
     __tablename__ = "permit_cases"
-    __table_args__ = (UniqueConstraint("application_id", "permit_code"),)
+    __table_args__ = (
+        UniqueConstraint("application_id", "permit_code"),
+        Index("ix_permit_cases_queue", "agency_code", "waiting_on", "decision_due_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     permit_code: Mapped[str] = mapped_column(String(64))
     jurisdiction_code: Mapped[str] = mapped_column(String(16))
+    #: The agency whose clerks decide it, copied from the pack when the case is opened.
+    agency_code: Mapped[str | None] = mapped_column(String(32))
     workflow: Mapped[str] = mapped_column(String(64))  # a workflow template's name
     _state: Mapped[str] = mapped_column("state", String(64), index=True, default=DRAFT)
     prerequisites: Mapped[list[str]] = mapped_column(JSON, default=list)  # permit codes of this application
     fee_cents: Mapped[int] = mapped_column(Integer, default=0)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # deadline of the current step, if any
+    #: When the agency should have decided: submission plus the permit's processing days.
+    decision_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Whose turn it is, kept by the engine on every transition so a queue is one indexed query:
+    #: "clerk" (at a step a clerk decides), "applicant" (asked for information), or None.
+    waiting_on: Mapped[str | None] = mapped_column(String(16))
+    #: The clerk who claimed the task; kept while the applicant answers, so it returns to them.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Conditions clerks attached on approving, printed on the licence.
+    conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -186,4 +201,6 @@ def _definitions_are_immutable(_mapper, _connection, target: WorkflowDefinition)
     )
 
 
+import workflows.audit.models  # noqa: E402, F401  (the audit log and the outbox belong to the same schema)
+import workflows.notifications.models  # noqa: E402, F401
 import workflows.payments.models  # noqa: E402, F401  (the money tables belong to the same schema)

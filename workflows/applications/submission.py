@@ -4,7 +4,7 @@ every permit together, and make its one invoice.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from random import Random
 
 from sqlalchemy import exists, or_, select
@@ -56,6 +56,8 @@ def submit(
     application.program_accounts = sorted({p.program_account for p in permits if p.program_account})
     application.submitted_at = now
     submit_application(session, application.id, actor_id=user_id)
+    for case, permit in zip(applied_for(cases), permits, strict=True):
+        case.decision_due_at = now + timedelta(days=permit.processing_days)
     invoice = make_invoice(session, application, chain, cases, now)
     if invoice.total_cents == 0:
         mark_free_invoice_paid(session, invoice, now)

@@ -25,6 +25,7 @@ from workflows.permit_workflow.service import (
     record_payment,
     restore_workflows,
     submit_application,
+    whose_turn,
     with_row_lock,
 )
 from workflows.permit_workflow.status import ApplicationState, ApplicationStatus, application_status
@@ -48,6 +49,7 @@ __all__ = [
     "record_payment",
     "restore_workflows",
     "submit_application",
+    "whose_turn",
     "template_for",
     "with_row_lock",
 ]

@@ -33,10 +33,13 @@ from workflows.packs.model import Chain, Permit
 from workflows.permit_workflow.errors import ConcurrentChange, TransitionNotAllowed, WorkflowError
 from workflows.permit_workflow.machines import is_known, machine, template_for
 from workflows.workflow_templates import (
+    FINAL_STATES,
     GUARDS,
+    INFO_REQUESTED_SUFFIX,
     Actor,
     GuardContext,
     Transition,
+    WorkflowTemplate,
     is_pack_key,
     register_template,
     template_definition,
@@ -48,6 +51,8 @@ if TYPE_CHECKING:
     from workflows.triage import TriageResult
 
 Prerequisites = Chain | Mapping[str, Iterable[str]]  # a municipality's chain, or permit code -> codes
+#: Events after which the clerk who claimed the task keeps it: asking the applicant, and their answer.
+KEEP_CLAIM = frozenset({"request_info", "provide_info"})
 
 
 def prerequisite_map(prerequisites: Prerequisites, permits: Sequence[Permit]) -> dict[str, tuple[str, ...]]:
@@ -87,6 +92,7 @@ def open_cases(
             application_id=application_id,
             permit_code=permit.code,
             jurisdiction_code=permit.jurisdiction.code,
+            agency_code=permit.agency.code,
             workflow=permit.workflow,
             prerequisites=list(before[permit.code]),
             fee_cents=fees_cents.get(permit.code, 0),
@@ -108,6 +114,15 @@ def open_cases_from_triage(session: Session, application_id: int, result: Triage
         prerequisites={outcome.permit.code: outcome.depends_on for outcome in outcomes},
         fees_cents={outcome.permit.code: outcome.fee_cents for outcome in outcomes},
     )
+
+
+def whose_turn(template: WorkflowTemplate, state: str) -> str | None:
+    """"clerk" at a step a clerk decides, "applicant" when asked for information, else None."""
+    if state in template.clerk_steps:
+        return "clerk"
+    if state.endswith(INFO_REQUESTED_SUFFIX) and state not in FINAL_STATES:
+        return "applicant"
+    return None
 
 
 # -- pack workflows ----------------------------------------------------------------------------
@@ -262,13 +277,19 @@ def _apply(
 ) -> PermitEvent:
     """Move `case` through its machine and write the history line; the only place a state changes.
 
-    `pay` also stamps `paid_at`, which the `fee_paid` guard reads.
+    `pay` also stamps `paid_at`, which the `fee_paid` guard reads. Whose turn it is follows
+    the new state. A clerk's claim ends with the step, except while the applicant answers
+    the clerk's request for information: the answer comes back to the clerk who asked.
     """
     before = case.state
     if not machine(case.workflow).events[event].trigger(case, context=context):
         raise AssertionError(f"{event} on case {case.id} was checked but its guards refused it")
     if event == "pay":
         case.paid_at = now
+    case.waiting_on = whose_turn(template_for(case.workflow), case.state)
+    if event not in KEEP_CLAIM:
+        case.claimed_by_id = None
+        case.claimed_at = None
     record = PermitEvent(
         permit_case_id=case.id,
         actor_id=actor_id,

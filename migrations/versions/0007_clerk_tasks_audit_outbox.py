@@ -1,0 +1,174 @@
+"""clerk tasks, audit log, outbox, user language
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-26 23:04:12.705797
+"""
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+import workflows.db
+from workflows.pack_store import load_active_pack_set
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", workflows.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=128), nullable=True),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_audit_log_actor_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+        sa.UniqueConstraint("hash", name=op.f("uq_audit_log_hash")),
+    )
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_log_actor_id"), ["actor_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_log_subject"), ["subject"], unique=False)
+
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=True),
+        sa.Column("to_address", sa.String(length=254), nullable=False),
+        sa.Column("language", sa.String(length=2), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", workflows.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", workflows.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", workflows.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("failed_at", workflows.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["application_id"], ["applications.id"], name=op.f("fk_outbox_application_id_applications")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_application_id"), ["application_id"], unique=False)
+        batch_op.create_index("ix_outbox_pending", ["sent_at", "failed_at", "next_attempt_at"], unique=False)
+
+    with op.batch_alter_table("permit_cases", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("agency_code", sa.String(length=32), nullable=True))
+        batch_op.add_column(
+            sa.Column("decision_due_at", workflows.db.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(sa.Column("waiting_on", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("claimed_by_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("claimed_at", workflows.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("conditions", sa.JSON(), nullable=False, server_default="[]"))
+        batch_op.create_index(batch_op.f("ix_permit_cases_claimed_by_id"), ["claimed_by_id"], unique=False)
+        batch_op.create_index(
+            "ix_permit_cases_queue", ["agency_code", "waiting_on", "decision_due_at"], unique=False
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_permit_cases_claimed_by_id_users"), "users", ["claimed_by_id"], ["id"]
+        )
+
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("language", sa.String(length=2), nullable=False, server_default="en"))
+
+    _fill_task_columns()
+
+
+def _fill_task_columns() -> None:
+    """Cases opened before this revision: whose turn it is from their state, and their agency and
+    due date from the packs in force (a permit no longer in them keeps none, so is in no queue)."""
+    permit_cases = sa.table(
+        "permit_cases",
+        sa.column("id", sa.Integer),
+        sa.column("application_id", sa.Integer),
+        sa.column("jurisdiction_code", sa.String),
+        sa.column("permit_code", sa.String),
+        sa.column("state", sa.String),
+        sa.column("agency_code", sa.String),
+        sa.column("waiting_on", sa.String),
+        sa.column("decision_due_at", workflows.db.UTCDateTime(timezone=True)),
+    )
+    applications = sa.table(
+        "applications", sa.column("id", sa.Integer), sa.column("submitted_at", workflows.db.UTCDateTime())
+    )
+    frame = ("draft", "submitted", "paid", "approved", "rejected", "withdrawn")
+    op.execute(
+        permit_cases.update()
+        .where(permit_cases.c.state.like("%\\_info\\_requested", escape="\\"))
+        .values(waiting_on="applicant")
+    )
+    op.execute(
+        permit_cases.update()
+        .where(permit_cases.c.waiting_on.is_(None), permit_cases.c.state.not_in(frame))
+        .values(waiting_on="clerk")
+    )
+    connection = op.get_bind()
+    with Session(bind=connection) as session:
+        pack_set = load_active_pack_set(session)
+    if pack_set is None:
+        return
+    permits = {
+        (permit.jurisdiction.code, permit.code): permit
+        for pack in pack_set.packs.values()
+        for permit in pack.permits
+    }
+    rows = connection.execute(
+        sa.select(
+            permit_cases.c.id,
+            permit_cases.c.jurisdiction_code,
+            permit_cases.c.permit_code,
+            applications.c.submitted_at,
+        ).join(applications, applications.c.id == permit_cases.c.application_id)
+    )
+    for row in rows.all():
+        permit = permits.get((row.jurisdiction_code, row.permit_code))
+        if permit is None:
+            continue
+        due = row.submitted_at + timedelta(days=permit.processing_days) if row.submitted_at else None
+        connection.execute(
+            permit_cases.update()
+            .where(permit_cases.c.id == row.id)
+            .values(agency_code=permit.agency.code, decision_due_at=due)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("language")
+
+    with op.batch_alter_table("permit_cases", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_permit_cases_claimed_by_id_users"), type_="foreignkey")
+        batch_op.drop_index("ix_permit_cases_queue")
+        batch_op.drop_index(batch_op.f("ix_permit_cases_claimed_by_id"))
+        batch_op.drop_column("conditions")
+        batch_op.drop_column("claimed_at")
+        batch_op.drop_column("claimed_by_id")
+        batch_op.drop_column("waiting_on")
+        batch_op.drop_column("decision_due_at")
+        batch_op.drop_column("agency_code")
+
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_pending")
+        batch_op.drop_index(batch_op.f("ix_outbox_application_id"))
+
+    op.drop_table("outbox")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_log_subject"))
+        batch_op.drop_index(batch_op.f("ix_audit_log_actor_id"))
+        batch_op.drop_index(batch_op.f("ix_audit_log_action"))
+
+    op.drop_table("audit_log")
