@@ -201,6 +201,6 @@ def _definitions_are_immutable(_mapper, _connection, target: WorkflowDefinition)
     )
 
 
-import workflows.audit.models  # noqa: E402, F401  (the audit log and the outbox belong to the same schema)
-import workflows.notifications.models  # noqa: E402, F401
+import workflows.audit.models  # noqa: E402  (the audit log and the outbox belong to the same schema)
+import workflows.notifications.models  # noqa: E402
 import workflows.payments.models  # noqa: E402, F401  (the money tables belong to the same schema)

@@ -49,7 +49,7 @@ __all__ = [
     "record_payment",
     "restore_workflows",
     "submit_application",
-    "whose_turn",
     "template_for",
+    "whose_turn",
     "with_row_lock",
 ]

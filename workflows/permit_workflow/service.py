@@ -117,7 +117,7 @@ def open_cases_from_triage(session: Session, application_id: int, result: Triage
 
 
 def whose_turn(template: WorkflowTemplate, state: str) -> str | None:
-    """"clerk" at a step a clerk decides, "applicant" when asked for information, else None."""
+    """ "clerk" at a step a clerk decides, "applicant" when asked for information, else None."""
     if state in template.clerk_steps:
         return "clerk"
     if state.endswith(INFO_REQUESTED_SUFFIX) and state not in FINAL_STATES:
