@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import ROLES, STAFF_ROLES, ApiToken, User
 from workflows.db import utcnow
-from workflows.text import FieldError, Text
+from workflows.text import LANGUAGES, FieldError, Text
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # argon2 hashes anything, but a megabyte "password" is an attack
@@ -47,8 +47,12 @@ def create_account(
     name: object,
     role: str = "applicant",
     agency_code: str | None = None,
+    language: object = "en",
 ) -> User:
-    """A new account, or AccountError naming each field at fault. The caller commits."""
+    """A new account, or AccountError naming each field at fault. The caller commits.
+
+    `language` ("en" or "fr") is the one Guichet writes to them in.
+    """
     errors = []
     address = normalise_email(email) if isinstance(email, str) else ""
     try:
@@ -87,6 +91,13 @@ def create_account(
                 ),
             )
         )
+    if language not in LANGUAGES:
+        errors.append(
+            FieldError(
+                "language",
+                Text("Choose en (English) or fr (French).", "Choisissez en (anglais) ou fr (français)."),
+            )
+        )
     if not errors and session.scalar(select(User.id).where(User.email == address)) is not None:
         errors.append(
             FieldError(
@@ -105,6 +116,7 @@ def create_account(
         password_hash=_hasher.hash(password),
         role=role,
         agency_code=agency_code if role in STAFF_ROLES else None,
+        language=language,
     )
     session.add(user)
     session.flush()

@@ -11,6 +11,7 @@ from app.auth import init_auth
 from app.config import from_environment
 from app.db import Database
 from app.i18n import init_i18n
+from app.outbox_worker import init_outbox_worker
 from app.packs import EngineCache
 
 csrf = CSRFProtect()
@@ -26,11 +27,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_i18n(app)
     init_auth(app)
     app.extensions["guichet.engine_cache"] = EngineCache()
+    init_outbox_worker(app)  # development: sends emails from a thread (never under TESTING)
 
     from app import cli, health, pages
     from app.account import account
     from app.api import api
     from app.apply import apply
+    from app.staff import staff
     from app.triage import triage
 
     app.register_blueprint(health.bp)
@@ -38,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(account)
     app.register_blueprint(triage)
     app.register_blueprint(apply)
+    app.register_blueprint(staff)
     app.register_blueprint(api)
     csrf.exempt(api)  # the API takes JSON from integrators, never a browser form
     cli.register(app)

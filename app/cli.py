@@ -1,4 +1,5 @@
-"""Command-line tools: `flask db`, `flask packs`, `flask triage`, `flask users`, `flask ledger`."""
+"""Command-line tools: `flask db`, `flask packs`, `flask triage`, `flask users`, `flask ledger`; `flask audit`
+and `flask outbox` live in their own modules."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from accounts.service import AccountError, create_account
+from app.audit_cli import audit_group
 from app.db import database, transaction
+from app.outbox_cli import outbox_group
 from app.packs import triage_engine
 from workflows import migrate
 from workflows.db import utcnow
@@ -332,3 +335,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(packs_group)
     app.cli.add_command(triage_command)
     app.cli.add_command(ledger_group)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(outbox_group)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from workflows.notifications import SmtpMailer
 
 
 def _truthy(value: str | None) -> bool:
@@ -32,7 +36,37 @@ def from_environment(instance_path: Path) -> dict[str, object]:
         "PAYMENT_GATEWAY": os.environ.get("GUICHET_PAYMENT_GATEWAY", "simulated"),
         "WEBHOOK_SECRET": os.environ.get("GUICHET_WEBHOOK_SECRET")
         or _instance_secret(instance_path, "webhook_secret"),
+        # Emails to applicants (docs/notifications.md). Port 8025 is where a development sink
+        # listens (python -m aiosmtpd -n -l localhost:8025); production sets its relay, e.g. 587.
+        "SMTP_HOST": os.environ.get("GUICHET_SMTP_HOST", "localhost"),
+        "SMTP_PORT": int(os.environ.get("GUICHET_SMTP_PORT", "8025")),
+        "SMTP_USERNAME": os.environ.get("GUICHET_SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": os.environ.get("GUICHET_SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _truthy(os.environ.get("GUICHET_SMTP_STARTTLS")),
+        "MAIL_FROM": os.environ.get("GUICHET_MAIL_FROM", "Guichet <guichet@localhost>"),
+        # "auto": a thread of the web process sends the outbox when served by the development
+        # server (make run); under a production server run `flask outbox send --loop` instead.
+        "OUTBOX_BACKGROUND": _on_off_auto(os.environ.get("GUICHET_OUTBOX_BACKGROUND")),
+        "OUTBOX_INTERVAL_SECONDS": float(os.environ.get("GUICHET_OUTBOX_INTERVAL_SECONDS", "5")),
     }
+
+
+def _on_off_auto(value: str | None) -> bool | str:
+    if value is None or value.strip().lower() in {"", "auto"}:
+        return "auto"
+    return _truthy(value)
+
+
+def smtp_mailer(config: Mapping[str, Any]) -> SmtpMailer:
+    """The SMTP server the outbox is sent through, as configured."""
+    return SmtpMailer(
+        host=config["SMTP_HOST"],
+        port=int(config["SMTP_PORT"]),
+        mail_from=config["MAIL_FROM"],
+        username=config.get("SMTP_USERNAME"),
+        password=config.get("SMTP_PASSWORD"),
+        starttls=bool(config.get("SMTP_STARTTLS")),
+    )
 
 
 def _instance_secret(instance_path: Path, name: str = "secret_key") -> str:

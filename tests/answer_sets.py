@@ -41,6 +41,8 @@ FULL_RESTAURANT = {
     "patio_area_m2": 20,
 }
 TORONTO_FULL = {**TORONTO_PLAIN, **FULL_RESTAURANT, "patio_type": "curb_lane"}
+#: Without an outdoor sign: the zoning review is then Toronto Buildings' only task right after payment.
+TORONTO_FULL_NO_SIGN = {**TORONTO_FULL, "outdoor_sign": False}
 TORONTO_EXPANDED = {**TORONTO_FULL, "entertainment": True, "opens_after_11pm": True}
 VANCOUVER_FULL = {
     **VANCOUVER_PLAIN,

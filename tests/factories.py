@@ -23,6 +23,7 @@ from workflows.applications import (
 from workflows.models import Application
 from workflows.pack_store import load_active_pack_set
 from workflows.packs.model import FieldDefinition
+from workflows.payments import PaymentGateway, SimulatedGateway, pay
 from workflows.triage import TriageEngine, TriageResult
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # the business time factories give the services
@@ -95,4 +96,25 @@ def submitted_application(
     """A complete, consented application, submitted: its invoice is made and awaits payment."""
     application, result = draft_application(session, owner, answers, consented=True)
     submit(session, application, user_id=owner.id, now=NOW)
+    return application, result
+
+
+def paid_application(
+    session: Session,
+    owner: User,
+    answers: dict[str, Any] | None = None,
+    *,
+    gateway: PaymentGateway | None = None,
+) -> tuple[Application, TriageResult]:
+    """A submitted application whose fee was paid by card: its permits are with the agencies."""
+    application, result = submitted_application(session, owner, answers)
+    outcome = pay(
+        session,
+        application,
+        idempotency_key=f"paid-{application.id}",
+        card_token="tok_approved",
+        gateway=gateway or SimulatedGateway(),
+        now=NOW,
+    )
+    assert outcome.payment.status == "succeeded"
     return application, result

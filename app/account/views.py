@@ -18,6 +18,7 @@ from app.apply.summaries import summaries
 from app.auth import limiter, sign_in, sign_out
 from app.db import db_session, transaction
 from app.i18n import current_language
+from workflows.audit.signins import record_sign_in
 
 
 def _signin_limit() -> str:
@@ -48,7 +49,11 @@ def sign_up():
         try:
             with transaction() as session:
                 user = create_account(
-                    session, email=form.email.data, password=form.password.data, name=form.name.data
+                    session,
+                    email=form.email.data,
+                    password=form.password.data,
+                    name=form.name.data,
+                    language=current_language(),  # the language they signed up in is the one we write in
                 )
         except AccountError as error:
             for problem in error.errors:
@@ -67,8 +72,9 @@ def sign_in_page():
     form = SignInForm()
     failed = False
     if form.validate_on_submit():
-        with transaction() as session:  # a password hash may be upgraded on the way
+        with transaction() as session:  # a password hash may be upgraded on the way; failures are logged too
             user = authenticate(session, form.email.data, form.password.data)
+            record_sign_in(session, form.email.data, user, through="web", client_address=request.remote_addr)
         if user is not None:
             return _signed_in(user)
         failed = True

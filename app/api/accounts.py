@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify
+from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 
 from accounts.models import User
@@ -12,6 +12,7 @@ from app.api.errors import field_errors, json_object_body
 from app.auth import api_user_required, limiter
 from app.db import transaction
 from app.i18n import current_language
+from workflows.audit.signins import record_sign_in
 from workflows.db import utcnow
 
 
@@ -33,13 +34,17 @@ def account_json(user: User) -> dict:
 @limiter.limit(_signin_limit)
 def create_account_api():
     body = json_object_body()
-    unknown = sorted(set(body) - {"email", "password", "name"})
+    unknown = sorted(set(body) - {"email", "password", "name", "language"})
     if unknown:
         return field_errors(422, [(key, _("Unknown property.")) for key in unknown])
     try:
         with transaction() as session:
             user = create_account(
-                session, email=body.get("email"), password=body.get("password"), name=body.get("name")
+                session,
+                email=body.get("email"),
+                password=body.get("password"),
+                name=body.get("name"),
+                language=body.get("language", current_language()),  # what emails are written in
             )
     except AccountError as error:
         language = current_language()
@@ -53,6 +58,7 @@ def create_token():
     body = json_object_body()
     with transaction() as session:
         user = authenticate(session, body.get("email"), body.get("password"))
+        record_sign_in(session, body.get("email"), user, through="api", client_address=request.remote_addr)
         token = issue_token(session, user) if user else None
     if token is None:
         return field_errors(401, [(None, _("The email address or password is incorrect."))])

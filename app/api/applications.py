@@ -43,6 +43,7 @@ from workflows.applications import (
     submit,
     view_application,
 )
+from workflows.applications.replies import NoSuchPermit, answer_information_request
 from workflows.db import utcnow
 from workflows.models import Application, PermitCase
 from workflows.payments import settle_ended_permits
@@ -238,6 +239,30 @@ def withdraw_permit(application_id: int, code: str):
             document = _application_document(session, application)
     except TransitionNotAllowed as error:
         message = _("This permit can no longer be withdrawn: an agency has started on it.")
+        return jsonify(errors=[{"field": None, "message": message}], allowed=list(error.allowed)), 409
+    except ConcurrentChange:
+        return field_errors(409, [(None, _("The application changed at the same moment. Try again."))])
+    return jsonify(document)
+
+
+@api.post("/v1/applications/<int:application_id>/permits/<code>/provide-info")
+@api_user_required
+def provide_info(application_id: int, code: str):
+    """Answer a clerk's request for more information; the permit goes back to that clerk."""
+    body, errors = _body_with("message")
+    if errors:
+        return field_errors(422, errors)
+    try:
+        with transaction() as session:
+            application = own_application(lock_application(session, application_id))
+            answer_information_request(session, application, code, body.get("message"), user_id=g.api_user.id)
+            document = _application_document(session, application)
+    except NoSuchPermit:
+        abort(404, description=_("This application has no such permit."))
+    except ApplicationError as error:
+        return _refused(error.errors)
+    except TransitionNotAllowed as error:
+        message = _("No information was asked for this permit.")
         return jsonify(errors=[{"field": None, "message": message}], allowed=list(error.allowed)), 409
     except ConcurrentChange:
         return field_errors(409, [(None, _("The application changed at the same moment. Try again."))])

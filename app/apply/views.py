@@ -16,12 +16,14 @@ from app.apply.handover import (
     keep_pending,
     pending,
 )
+from app.apply.info_requests import AnswerForm, open_questions
 from app.apply.summaries import summaries
 from app.db import db_session, transaction
 from app.i18n import current_language
 from app.packs import triage_engine
 from licences.business_number import PROGRAMS
 from workflows.applications import create_application, program_accounts, view_application
+from workflows.models import Application
 from workflows.packs.model import LEVELS
 from workflows.permit_workflow import UnknownWorkflow, diagram, restore_workflows, template_for
 from workflows.triage import TriageError
@@ -84,7 +86,17 @@ def applications():
 @apply.get("/applications/<int:application_id>")
 @login_required
 def dashboard(application_id: int):
-    application = read_application(application_id)
+    return dashboard_page(read_application(application_id))
+
+
+def dashboard_page(
+    application: Application,
+    *,
+    answering: AnswerForm | None = None,
+    problem: str | None = None,
+    status: int = 200,
+):
+    """The dashboard; with a refused answer to a clerk's question shown again, or a problem to show."""
     view = view_application(db_session(), application)
     language = current_language()
     return render_template(
@@ -96,7 +108,10 @@ def dashboard(application_id: int):
         accounts=program_accounts(application),
         programs=PROGRAMS,
         language=language,
-    )
+        questions=open_questions(view, answering),
+        answering=answering,
+        problem=problem,
+    ), status
 
 
 @apply.get("/workflows/<name>")

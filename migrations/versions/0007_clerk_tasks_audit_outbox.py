@@ -40,6 +40,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_actor_id"), ["actor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_subject"), ["subject"], unique=False)
+    _refuse_audit_log_changes()
 
     op.create_table(
         "outbox",
@@ -86,6 +87,31 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("language", sa.String(length=2), nullable=False, server_default="en"))
 
     _fill_task_columns()
+
+
+def _refuse_audit_log_changes() -> None:
+    """The database itself refuses to change or delete audit entries, whoever asks (defence in
+    depth: the chain still shows a change made by someone able to drop these triggers).
+    A later migration that rebuilds audit_log on SQLite (batch mode) must make them again."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION audit_log_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+            "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse_change()"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse_change()"
+        )
+    else:
+        for operation in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER audit_log_no_{operation.lower()} BEFORE {operation} ON audit_log "
+                f"BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: {operation} refused'); END"
+            )
 
 
 def _fill_task_columns() -> None:
@@ -166,6 +192,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_application_id"))
 
     op.drop_table("outbox")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER audit_log_no_truncate ON audit_log")
+        op.execute("DROP TRIGGER audit_log_append_only ON audit_log")
+        op.execute("DROP FUNCTION audit_log_refuse_change()")
+    else:
+        op.execute("DROP TRIGGER audit_log_no_delete")
+        op.execute("DROP TRIGGER audit_log_no_update")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_subject"))
         batch_op.drop_index(batch_op.f("ix_audit_log_actor_id"))

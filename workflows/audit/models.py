@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from workflows.audit.chain import entry_hash
 from workflows.db import Base, UTCDateTime, utcnow
 
 GENESIS_HASH = "0" * 64  # the `prev_hash` of the first entry
@@ -30,3 +31,29 @@ class AuditEntry(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+@event.listens_for(AuditEntry, "before_insert")
+def _only_chained_entries(_mapper, _connection, target: AuditEntry) -> None:
+    """An entry must come through workflows.audit.record, which gives it its place in the chain."""
+    if (
+        target.hash is None
+        or target.at is None
+        or target.hash
+        != entry_hash(
+            id=target.id,
+            at=target.at,
+            actor_id=target.actor_id,
+            action=target.action,
+            subject=target.subject,
+            details=target.details,
+            prev_hash=target.prev_hash,
+        )
+    ):
+        raise ValueError("audit entries are added with workflows.audit.record, which chains them")
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _log_is_append_only(_mapper, _connection, target: AuditEntry) -> None:
+    raise ValueError(f"audit entry {target.id} is history: it cannot be changed or deleted")

@@ -1,0 +1,28 @@
+"""Sign-ins in the audit log, through the pages or the API, failed ones included.
+
+A failed attempt keeps the address tried (normalised, as accounts are looked up) so that
+attempts on one account can be found, and never the password.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from accounts.service import normalise_email
+from workflows.audit.log import record
+from workflows.audit.models import AuditEntry
+
+MAX_EMAIL = 254  # the longest address an account can have: anything longer is cut, not stored whole
+
+
+def record_sign_in(
+    session: Session, email: object, user: User | None, *, through: str, client_address: str | None
+) -> AuditEntry:
+    """Log `user` signing in, or (user None) a failed attempt with `email`; the caller commits,
+    whether or not the attempt succeeded. `through` is "web" or "api"."""
+    details = {"through": through, "client_address": client_address}
+    if user is not None:
+        return record(session, "auth.signin", actor_id=user.id, subject=f"user:{user.id}", details=details)
+    attempted = normalise_email(email)[:MAX_EMAIL] if isinstance(email, str) else None
+    return record(session, "auth.signin_failed", actor_id=None, details={**details, "email": attempted})

@@ -1,0 +1,331 @@
+"""What a clerk does with a task: claim it, release it, decide it; what a supervisor adds: reassign.
+
+Each function runs inside the caller's transaction and never commits. It locks the
+task's application first, then its permit cases (the order every change of an
+application takes, so none deadlocks), then checks the person may act: a task of another
+agency is TaskNotFound, an action its state does not allow is TaskConflict with what is
+allowed. Two clerks claiming one task at once take turns on the lock: the first wins, the
+second finds it claimed.
+
+Deciding is firing the step's event on the permit's workflow: `approve` moves the permit
+to its next step (back to the queue, unclaimed, if a clerk decides that one too) or
+grants it; `reject` ends it and gives its fee back if the pack says refundable;
+`request_info` waits for the applicant, and their answer brings the task back to the
+clerk who asked. The applicant is told by email (through the outbox, in the same
+transaction) when a permit is approved, refused or needs information.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from workflows.applications.store import cases_of, chain_of, lock_application_of_case, permits_of
+from workflows.audit import record
+from workflows.models import Application, PermitCase
+from workflows.notifications import notify
+from workflows.payments import settle_ended_permits
+from workflows.payments.gateway import PaymentGateway
+from workflows.permit_workflow import allowed_events, application_status, fire, with_row_lock
+from workflows.tasks.access import can_see, is_supervisor
+from workflows.tasks.errors import TaskConflict, TaskInputError, TaskNotFound
+from workflows.text import FieldError, Text
+from workflows.workflow_templates import APPROVED
+
+#: Everything a person can do with a task, in the order pages show them.
+ACTIONS = ("claim", "release", "approve", "request_info", "reject", "reassign")
+DECISIONS = ("approve", "request_info", "reject")
+MAX_CONDITIONS = 20
+MAX_CONDITION_LENGTH = 500
+MAX_MESSAGE_LENGTH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class LockedTask:
+    """A task loaded to act on: its case, the application's other cases, the application."""
+
+    case: PermitCase
+    cases: list[PermitCase]
+    application: Application
+
+
+def lock_task(session: Session, task_id: int, staff: User) -> LockedTask:
+    """The task, locked until the transaction ends, if `staff` may see it; TaskNotFound otherwise."""
+    application = lock_application_of_case(session, task_id)
+    case = with_row_lock(session, task_id) if application is not None else None
+    if not can_see(staff, case):
+        raise TaskNotFound(task_id)
+    return LockedTask(case, cases_of(session, application.id), application)
+
+
+def task_actions(case: PermitCase, cases: Sequence[PermitCase], staff: User) -> tuple[str, ...]:
+    """What `staff` may do with the task now, in ACTIONS order."""
+    actions = []
+    if case.waiting_on == "clerk" and case.claimed_by_id is None:
+        actions.append("claim")
+    if case.claimed_by_id is not None and (case.claimed_by_id == staff.id or is_supervisor(staff)):
+        actions.append("release")
+    if case.claimed_by_id == staff.id:
+        actions += [event for event in allowed_events(case, cases, by="clerk") if event in DECISIONS]
+    if is_supervisor(staff) and case.waiting_on in ("clerk", "applicant"):
+        actions.append("reassign")
+    return tuple(action for action in ACTIONS if action in actions)
+
+
+def _conflict(task: LockedTask, staff: User, en: str, fr: str) -> TaskConflict:
+    return TaskConflict(Text(en, fr), task_actions(task.case, task.cases, staff))
+
+
+def claim(session: Session, task_id: int, staff: User, *, now: datetime) -> PermitCase:
+    """Take the task: it is then the person's alone until released or decided. Claiming one's own
+    task again changes nothing."""
+    task = lock_task(session, task_id, staff)
+    case = task.case
+    if case.claimed_by_id == staff.id:
+        return case
+    if case.claimed_by_id is not None:
+        holder = session.get(User, case.claimed_by_id)
+        raise _conflict(
+            task,
+            staff,
+            f"{holder.name} has already claimed this task.",
+            f"{holder.name} a déjà pris cette tâche.",
+        )
+    if case.waiting_on != "clerk":
+        raise _conflict(
+            task, staff, "This permit is not waiting for a clerk.", "Ce permis n'attend pas d'agent."
+        )
+    case.claimed_by_id = staff.id
+    case.claimed_at = now
+    record(session, "task.claim", actor_id=staff.id, subject=f"permit_case:{case.id}", at=now)
+    session.flush()
+    return case
+
+
+def release(session: Session, task_id: int, staff: User, *, now: datetime) -> PermitCase:
+    """Give the task back to the queue (its claimer, or a supervisor of the agency)."""
+    task = lock_task(session, task_id, staff)
+    case = task.case
+    if "release" not in task_actions(case, task.cases, staff):
+        raise _conflict(task, staff, "You have not claimed this task.", "Vous n'avez pas pris cette tâche.")
+    details = {"was_claimed_by": case.claimed_by_id}
+    case.claimed_by_id = None
+    case.claimed_at = None
+    record(
+        session, "task.release", actor_id=staff.id, subject=f"permit_case:{case.id}", details=details, at=now
+    )
+    session.flush()
+    return case
+
+
+def reassign(session: Session, task_id: int, staff: User, to_user_id: object, *, now: datetime) -> PermitCase:
+    """A supervisor hands the task to another member of the agency's staff."""
+    task = lock_task(session, task_id, staff)
+    case = task.case
+    if "reassign" not in task_actions(case, task.cases, staff):
+        raise _conflict(
+            task,
+            staff,
+            "Only a supervisor can reassign a task that is under way.",
+            "Seul un superviseur peut réassigner une tâche en cours.",
+        )
+    target = (
+        session.get(User, to_user_id)
+        if isinstance(to_user_id, int) and not isinstance(to_user_id, bool)
+        else None
+    )
+    if (
+        target is None
+        or target.agency_code != staff.agency_code
+        or target.role not in ("clerk", "supervisor")
+    ):
+        raise TaskInputError(
+            [
+                FieldError(
+                    "clerk_id",
+                    Text(
+                        "Choose a clerk of your agency.",
+                        "Choisissez un agent de votre organisme.",
+                    ),
+                )
+            ]
+        )
+    details = {"from": case.claimed_by_id, "to": target.id}
+    case.claimed_by_id = target.id
+    case.claimed_at = now
+    record(
+        session, "task.reassign", actor_id=staff.id, subject=f"permit_case:{case.id}", details=details, at=now
+    )
+    session.flush()
+    return case
+
+
+def staff_of_agency(session: Session, agency_code: str) -> list[User]:
+    """Who a supervisor can hand a task to."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.agency_code == agency_code, User.role.in_(("clerk", "supervisor")))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def _deciding(session: Session, task_id: int, staff: User, event: str) -> LockedTask:
+    task = lock_task(session, task_id, staff)
+    if task.case.claimed_by_id != staff.id:
+        raise _conflict(
+            task,
+            staff,
+            "Claim this task before deciding it.",
+            "Prenez cette tâche avant de la trancher.",
+        )
+    if event not in task_actions(task.case, task.cases, staff):
+        raise _conflict(
+            task,
+            staff,
+            f"This permit's current step ({task.case.state}) does not allow that.",
+            f"L'étape actuelle de ce permis ({task.case.state}) ne le permet pas.",
+        )
+    return task
+
+
+def _permit_name(session: Session, task: LockedTask) -> Text:
+    (permit,) = permits_of(chain_of(session, task.application), [task.case])
+    return permit.name
+
+
+def approve(session: Session, task_id: int, staff: User, conditions: object, *, now: datetime) -> PermitCase:
+    """Approve the current step, with conditions to print on the licence (none is fine)."""
+    task = _deciding(session, task_id, staff, "approve")
+    cleaned = _conditions(conditions)
+    case = task.case
+    fire(session, case, "approve", actor_id=staff.id, reason="\n".join(cleaned) or None)
+    if cleaned:
+        case.conditions = [*case.conditions, *cleaned]
+    if case.state == APPROVED:
+        notify(
+            session,
+            "permit_approved",
+            task.application,
+            permit_name=_permit_name(session, task),
+            conditions=case.conditions,
+            now=now,
+        )
+        if application_status(task.cases).state == "licensed":
+            notify(session, "licence_issued", task.application, now=now)
+    session.flush()
+    return case
+
+
+def reject(
+    session: Session, task_id: int, staff: User, reason: object, *, gateway: PaymentGateway, now: datetime
+) -> PermitCase:
+    """Refuse the permit, saying why; its fee is given back if its pack says refundable."""
+    task = _deciding(session, task_id, staff, "reject")
+    text = _required_text(
+        "reason", reason, "Say why the permit is refused.", "Dites pourquoi le permis est refusé."
+    )
+    fire(session, task.case, "reject", actor_id=staff.id, reason=text)
+    settle_ended_permits(session, task.application, gateway=gateway, now=now)
+    notify(
+        session,
+        "permit_rejected",
+        task.application,
+        permit_name=_permit_name(session, task),
+        message=text,
+        now=now,
+    )
+    session.flush()
+    return task.case
+
+
+def request_info(
+    session: Session, task_id: int, staff: User, message: object, *, now: datetime
+) -> PermitCase:
+    """Ask the applicant for more; the task leaves the queue and comes back to this clerk with the
+    answer."""
+    task = _deciding(session, task_id, staff, "request_info")
+    text = _required_text(
+        "message",
+        message,
+        "Write what the applicant should send.",
+        "Écrivez ce que le demandeur doit envoyer.",
+    )
+    fire(session, task.case, "request_info", actor_id=staff.id, reason=text)
+    notify(
+        session,
+        "info_requested",
+        task.application,
+        permit_name=_permit_name(session, task),
+        message=text,
+        now=now,
+    )
+    session.flush()
+    return task.case
+
+
+def _required_text(field: str, value: object, en: str, fr: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TaskInputError([FieldError(field, Text(en, fr))])
+    if len(value) > MAX_MESSAGE_LENGTH:
+        raise TaskInputError(
+            [
+                FieldError(
+                    field,
+                    Text(
+                        f"Use at most {MAX_MESSAGE_LENGTH} characters.",
+                        f"Utilisez au plus {MAX_MESSAGE_LENGTH} caractères.",
+                    ),
+                )
+            ]
+        )
+    return value.strip()
+
+
+def _conditions(value: object) -> list[str]:
+    """A list of short texts; blank ones are dropped, so an empty form line is no condition."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TaskInputError(
+            [
+                FieldError(
+                    "conditions",
+                    Text(
+                        "Give the conditions as a list of texts.",
+                        "Donnez les conditions sous forme de liste de textes.",
+                    ),
+                )
+            ]
+        )
+    cleaned = [item.strip() for item in value if item.strip()]
+    errors = [
+        FieldError(
+            f"conditions.{index}",
+            Text(
+                f"Use at most {MAX_CONDITION_LENGTH} characters.",
+                f"Utilisez au plus {MAX_CONDITION_LENGTH} caractères.",
+            ),
+        )
+        for index, item in enumerate(value)
+        if len(item.strip()) > MAX_CONDITION_LENGTH
+    ]
+    if len(cleaned) > MAX_CONDITIONS:
+        errors.append(
+            FieldError(
+                "conditions",
+                Text(
+                    f"Give at most {MAX_CONDITIONS} conditions.",
+                    f"Donnez au plus {MAX_CONDITIONS} conditions.",
+                ),
+            )
+        )
+    if errors:
+        raise TaskInputError(errors)
+    return cleaned
