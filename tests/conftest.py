@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from app import create_app
+from tests.smtp_sink import SmtpSink
 from workflows import migrate
 from workflows.db import make_engine
 from workflows.pack_store import publish_packs
@@ -120,6 +121,15 @@ def ledger_verified_after_money_tests(request: pytest.FixtureRequest) -> Iterato
     yield
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    """A real SMTP server on a free local port, for the tests of emails."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture

@@ -11,16 +11,9 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from app.outbox_worker import EXTENSION, OutboxWorker
-from tests.test_notifications import PERMIT, SmtpSink, _application
+from tests.smtp_sink import SmtpSink
+from tests.test_notifications import PERMIT, _application
 from workflows.notifications import OutboxMessage, notify
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture
