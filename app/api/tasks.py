@@ -33,6 +33,7 @@ from workflows.tasks import (
     approve,
     claim,
     is_agency_staff,
+    is_overdue,
     queue_page,
     reassign,
     reject,
@@ -66,7 +67,7 @@ def _task_json(case: PermitCase, now: datetime) -> dict:
         "permit_code": case.permit_code,
         "state": case.state,
         "due_at": _iso(case.decision_due_at),
-        "overdue": case.decision_due_at is not None and case.decision_due_at < now,
+        "overdue": is_overdue(case, now),
         "claimed_by": case.claimed_by_id,
         "waiting_on": case.waiting_on,
     }

@@ -6,7 +6,7 @@ the signed-in staff member and commits; the functions check the person's agency 
 themselves, so no route can forget to.
 """
 
-from workflows.tasks.access import can_see, is_agency_staff, is_supervisor
+from workflows.tasks.access import can_see, is_agency_staff, is_overdue, is_supervisor
 from workflows.tasks.actions import (
     ACTIONS,
     approve,
@@ -48,6 +48,7 @@ __all__ = [
     "can_see",
     "claim",
     "is_agency_staff",
+    "is_overdue",
     "is_supervisor",
     "lock_task",
     "queue_choices",

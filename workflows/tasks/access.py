@@ -8,6 +8,8 @@ reassigns.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from accounts.models import User
 from workflows.models import PermitCase
 
@@ -30,3 +32,8 @@ def can_see(user: User | None, case: PermitCase | None) -> bool:
         and case.agency_code == user.agency_code
         and case.paid_at is not None
     )
+
+
+def is_overdue(case: PermitCase, now: datetime) -> bool:
+    """Past the date the agency should have decided by (a case with no due date never is)."""
+    return case.decision_due_at is not None and case.decision_due_at < now

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from accounts.models import User
 from workflows.models import Application, PermitCase
-from workflows.tasks.access import is_agency_staff, is_supervisor
+from workflows.tasks.access import is_agency_staff, is_overdue, is_supervisor
 from workflows.text import FieldError, Text
 
 DEFAULT_PAGE_SIZE = 25
@@ -150,7 +150,7 @@ def queue_page(session: Session, staff: User, filters: QueueFilter, now: datetim
             claimed_by=case.claimed_by_id,
             claimed_by_name=name,
             waiting_on=case.waiting_on,
-            overdue=case.decision_due_at is not None and case.decision_due_at < now,
+            overdue=is_overdue(case, now),
         )
         for case, municipality, name in rows
     )

@@ -24,7 +24,7 @@ from workflows.audit import record
 from workflows.models import Application, Consent, PermitCase, PermitEvent
 from workflows.packs.model import Chain, FieldDefinition, Jurisdiction, Permit
 from workflows.permit_workflow import restore_workflows
-from workflows.tasks.access import can_see
+from workflows.tasks.access import can_see, is_overdue
 from workflows.tasks.actions import staff_of_agency, task_actions
 from workflows.tasks.errors import TaskNotFound
 
@@ -102,7 +102,7 @@ def view_task(session: Session, task_id: int, staff: User, *, now: datetime) -> 
         ),
         actions=actions,
         colleagues=tuple(staff_of_agency(session, staff.agency_code)) if "reassign" in actions else (),
-        overdue=case.decision_due_at is not None and case.decision_due_at < now,
+        overdue=is_overdue(case, now),
     )
 
 
