@@ -13,6 +13,7 @@ from app.db import Database
 from app.i18n import init_i18n
 from app.outbox_worker import init_outbox_worker
 from app.packs import EngineCache
+from licences import signing
 
 csrf = CSRFProtect()
 
@@ -23,6 +24,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     Database(app)
+    signing.configure(
+        signing.KeyRing.from_settings(app.config["LICENCE_SIGNING_KEY"], app.config["LICENCE_RETIRED_KEYS"])
+    )
     csrf.init_app(app)
     init_i18n(app)
     init_auth(app)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from licences.signing import new_private_key_pem
 from workflows.notifications import SmtpMailer
 
 
@@ -48,6 +49,13 @@ def from_environment(instance_path: Path) -> dict[str, object]:
         # server (make run); under a production server run `flask outbox send --loop` instead.
         "OUTBOX_BACKGROUND": _on_off_auto(os.environ.get("GUICHET_OUTBOX_BACKGROUND")),
         "OUTBOX_INTERVAL_SECONDS": float(os.environ.get("GUICHET_OUTBOX_INTERVAL_SECONDS", "5")),
+        # The Ed25519 key licences are signed with (docs/licences.md), and the public keys of
+        # retired ones whose licences must still verify.
+        "LICENCE_SIGNING_KEY": _licence_signing_key(instance_path),
+        "LICENCE_RETIRED_KEYS": os.environ.get("GUICHET_LICENCE_RETIRED_KEYS", ""),
+        # Where the public site is, for links printed on licences (the QR code); None: the
+        # address the request came to.
+        "SITE_URL": (os.environ.get("GUICHET_SITE_URL") or "").rstrip("/") or None,
     }
 
 
@@ -69,11 +77,23 @@ def smtp_mailer(config: Mapping[str, Any]) -> SmtpMailer:
     )
 
 
-def _instance_secret(instance_path: Path, name: str = "secret_key") -> str:
+def _licence_signing_key(instance_path: Path) -> str:
+    """The signing key's PEM: from the environment (the text, or a file), else a development key
+    made on first run in the instance folder, which is never committed."""
+    if os.environ.get("GUICHET_LICENCE_SIGNING_KEY"):
+        return os.environ["GUICHET_LICENCE_SIGNING_KEY"]
+    if os.environ.get("GUICHET_LICENCE_SIGNING_KEY_FILE"):
+        return Path(os.environ["GUICHET_LICENCE_SIGNING_KEY_FILE"]).read_text()
+    return _instance_secret(instance_path, "licence_signing_key.pem", new_private_key_pem)
+
+
+def _instance_secret(
+    instance_path: Path, name: str = "secret_key", make: Callable[[], str] = lambda: secrets.token_urlsafe(48)
+) -> str:
     """A random key kept in the instance folder (never in the repository) when none is configured."""
     path = instance_path / name
     if not path.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
+        path.write_text(make())
     return path.read_text().strip()

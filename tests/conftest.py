@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from app import create_app
+from licences.signing import new_private_key_pem
 from tests.smtp_sink import SmtpSink
 from workflows import migrate
 from workflows.db import make_engine
@@ -27,6 +28,8 @@ from workflows.packs.loader import bundled_pack_directory, read_pack_directory
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+#: The key this test run signs licences with: made for the run, like a development instance's.
+SIGNING_KEY = new_private_key_pem()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,6 +98,7 @@ def app(database: Engine):
             "DATABASE_URL": database.url.render_as_string(hide_password=False),
             "SECRET_KEY": "test-secret-key",
             "PACKS_REFRESH_SECONDS": 0,
+            "LICENCE_SIGNING_KEY": SIGNING_KEY,
             "WTF_CSRF_ENABLED": False,  # tests of CSRF itself turn it back on
         }
     )

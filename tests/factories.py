@@ -24,6 +24,7 @@ from workflows.models import Application
 from workflows.pack_store import load_active_pack_set
 from workflows.packs.model import FieldDefinition
 from workflows.payments import PaymentGateway, SimulatedGateway, pay
+from workflows.tasks import approve, claim
 from workflows.triage import TriageEngine, TriageResult
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # the business time factories give the services
@@ -117,4 +118,36 @@ def paid_application(
         now=NOW,
     )
     assert outcome.payment.status == "succeeded"
+    return application, result
+
+
+def approve_every_step(
+    session: Session, application: Application, *, now: datetime = NOW, conditions: dict | None = None
+) -> None:
+    """Clerks of each agency claim and approve every step waiting for them, until nothing waits.
+
+    `conditions` (permit code -> list of texts) are attached to a permit's last approval.
+    """
+    from workflows.applications.store import cases_of
+
+    clerks: dict[str, User] = {}
+    while waiting := [c for c in cases_of(session, application.id) if c.waiting_on == "clerk"]:
+        for case in waiting:
+            clerk = clerks.get(case.agency_code) or user(session, "clerk", case.agency_code)
+            clerks[case.agency_code] = clerk
+            claim(session, case.id, clerk, now=now)
+            approve(session, case.id, clerk, (conditions or {}).get(case.permit_code), now=now)
+
+
+def licensed_application(
+    session: Session,
+    owner: User,
+    answers: dict[str, Any] | None = None,
+    *,
+    now: datetime = NOW,
+    conditions: dict | None = None,
+) -> tuple[Application, TriageResult]:
+    """A paid application whose every permit was approved: its consolidated licence is issued."""
+    application, result = paid_application(session, owner, answers)
+    approve_every_step(session, application, now=now, conditions=conditions)
     return application, result

@@ -127,6 +127,10 @@ class PermitCase(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Conditions clerks attached on approving, printed on the licence.
     conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: When the permit was granted, and when it lapses unless renewed (None: it does not expire);
+    #: set when the licence carrying it is issued, moved on by each renewal.
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -201,6 +205,9 @@ def _definitions_are_immutable(_mapper, _connection, target: WorkflowDefinition)
     )
 
 
-import workflows.audit.models  # noqa: E402  (the audit log and the outbox belong to the same schema)
+# The other tables of the same schema: the audit log, the outbox, money, licences and renewals.
+import licences.models  # noqa: E402, F401
+import workflows.audit.models  # noqa: E402
 import workflows.notifications.models  # noqa: E402
-import workflows.payments.models  # noqa: E402, F401  (the money tables belong to the same schema)
+import workflows.payments.models  # noqa: E402
+import workflows.renewals.models  # noqa: E402, F401

@@ -17,6 +17,7 @@ SUBJECT_MAX_LENGTH = 300  # the outbox's column
 _GREETING = Text("Hello,", "Bonjour,")
 _APPLICATION = Text("Application: {application}", "Demande : {application}")
 _PERMIT = Text("Permit: {permit}", "Permis : {permit}")
+_LICENCE = Text("Licence number: {licence}", "Numéro de licence : {licence}")
 _CONDITIONS = Text("Conditions you must meet:", "Conditions à respecter :")
 _SEE_APPLICATION = Text(
     "To see your application, sign in to Guichet and open {path}",
@@ -38,6 +39,7 @@ class Kind:
     #: The heading above the clerk's text ("Reason given by the agency:"), or None when it takes none.
     message_heading: Text | None = None
     takes_conditions: bool = False
+    needs_licence: bool = False  # the licence number to quote
     where: Text = _SEE_APPLICATION  # formatted with {path}
     closing: Text | None = None
 
@@ -92,11 +94,18 @@ KINDS: dict[str, Kind] = {
             "Your business licence is issued (application {application})",
             "Votre licence d'entreprise est délivrée (demande {application})",
         ),
-        opening=Text("Your business licence has been issued.", "Votre licence d'entreprise a été délivrée."),
+        opening=Text(
+            "Your consolidated business licence has been issued. It covers every permit granted to your "
+            "business; a new version replaces the earlier one whenever a permit is added or renewed.",
+            "Votre licence d'entreprise consolidée a été délivrée. Elle regroupe tous les permis accordés à "
+            "votre entreprise; une nouvelle version remplace la précédente chaque fois qu'un permis est "
+            "ajouté ou renouvelé.",
+        ),
         needs_permit=False,
+        needs_licence=True,
         where=Text(
-            "To see your licence, sign in to Guichet and open {path}",
-            "Pour voir votre licence, connectez-vous à Guichet et ouvrez {path}",
+            "To download your licence (PDF), sign in to Guichet and open {path}",
+            "Pour télécharger votre licence (PDF), connectez-vous à Guichet et ouvrez {path}",
         ),
     ),
 }
@@ -108,7 +117,12 @@ def application_path(application_id: int) -> str:
 
 
 def check_arguments(
-    kind: str, *, permit_name: Text | None, message: str | None, conditions: Sequence[str]
+    kind: str,
+    *,
+    permit_name: Text | None,
+    message: str | None,
+    conditions: Sequence[str],
+    licence: str | None = None,
 ) -> Kind:
     """The kind, or ValueError when the caller gave what it does not take or left out what it needs.
 
@@ -124,6 +138,8 @@ def check_arguments(
         raise ValueError(f"{kind} {'needs' if spec.message_heading else 'takes no'} message")
     if conditions and not spec.takes_conditions:
         raise ValueError(f"{kind} takes no conditions")
+    if spec.needs_licence != (licence is not None):
+        raise ValueError(f"{kind} {'needs' if spec.needs_licence else 'takes no'} licence")
     return spec
 
 
@@ -135,9 +151,12 @@ def render(
     permit_name: Text | None = None,
     message: str | None = None,
     conditions: Sequence[str] = (),
+    licence: str | None = None,
 ) -> tuple[str, str]:
     """The subject and the plain-text body of one email, in `language` ("en" or "fr")."""
-    spec = check_arguments(kind, permit_name=permit_name, message=message, conditions=conditions)
+    spec = check_arguments(
+        kind, permit_name=permit_name, message=message, conditions=conditions, licence=licence
+    )
     permit = permit_name.in_(language) if permit_name else ""
     path = application_path(application_id)
     subject = " ".join(spec.subject.in_(language).format(permit=permit, application=application_id).split())
@@ -148,6 +167,8 @@ def render(
     facts = [_APPLICATION.in_(language).format(application=application_id)]
     if permit_name:
         facts.append(_PERMIT.in_(language).format(permit=permit))
+    if licence:
+        facts.append(_LICENCE.in_(language).format(licence=licence))
     paragraphs.append("\n".join(facts))
     if spec.message_heading and message:
         paragraphs.append(f"{spec.message_heading.in_(language)}\n{message.strip()}")

@@ -28,15 +28,16 @@ def notify(
     permit_name: Text | None = None,
     message: str | None = None,
     conditions: Sequence[str] = (),
+    licence: str | None = None,
     now: datetime | None = None,
 ) -> OutboxMessage:
     """Add one email to the application's owner to the outbox; the caller commits.
 
     Kinds: "permit_approved" (permit_name, conditions), "permit_rejected" (permit_name and
     message, the clerk's reason), "info_requested" (permit_name and message, the clerk's
-    question) and "licence_issued" (nothing else). The email is written now, in the owner's
-    language, so what is sent is what was true when the change was made. ValueError when the
-    arguments do not fit the kind.
+    question) and "licence_issued" (licence: the new version's number). The email is written
+    now, in the owner's language, so what is sent is what was true when the change was made.
+    ValueError when the arguments do not fit the kind.
     """
     owner = session.get(User, application.owner_id)
     if owner is None:
@@ -49,6 +50,7 @@ def notify(
         permit_name=permit_name,
         message=message,
         conditions=conditions,
+        licence=licence,
     )
     moment = now or utcnow()
     row = OutboxMessage(

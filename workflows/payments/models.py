@@ -9,19 +9,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.db import Base, UTCDateTime, utcnow
 
 
 class Invoice(Base):
-    """The one bill of an application, made on submission: a line per permit."""
+    """The one bill of an application, made on submission: a line per permit.
+
+    A renewal has a bill of its own (`renewal_id`); an application has one first bill at most.
+    """
 
     __tablename__ = "invoices"
+    __table_args__ = (
+        Index(
+            "uq_invoices_first_bill",
+            "application_id",
+            unique=True,
+            sqlite_where=text("renewal_id IS NULL"),
+            postgresql_where=text("renewal_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    renewal_id: Mapped[int | None] = mapped_column(ForeignKey("renewals.id"), unique=True)
     total_cents: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -118,12 +118,21 @@ def settle(session: Session, payment: Payment, invoice: Invoice, now: datetime) 
     invoice.paid_at = now
     post_payment(session, payment, [line for line in invoice.lines if line.cancelled_at is None], now)
     record_payment(session, payment.application_id, reason=f"payment {payment.id}")
+    _issue_licence_if_due(session, payment.application_id, now)
 
 
 def mark_free_invoice_paid(session: Session, invoice: Invoice, now: datetime) -> None:
     """Nothing to pay (every permit is free): the permits move on at once, with no charge."""
     invoice.paid_at = now
     record_payment(session, invoice.application_id, reason="nothing to pay")
+    _issue_licence_if_due(session, invoice.application_id, now)
+
+
+def _issue_licence_if_due(session: Session, application_id: int, now: datetime) -> None:
+    """Payment grants registrations by themselves: if that granted every permit, the licence is due."""
+    from licences.issuance import issue_licence_if_due  # licences builds on this package: import late
+
+    issue_licence_if_due(session, session.get(Application, application_id), now=now)
 
 
 def refunds_by_line(session: Session, invoice: Invoice) -> dict[int, Refund]:

@@ -12,7 +12,8 @@ to its next step (back to the queue, unclaimed, if a clerk decides that one too)
 grants it; `reject` ends it and gives its fee back if the pack says refundable;
 `request_info` waits for the applicant, and their answer brings the task back to the
 clerk who asked. The applicant is told by email (through the outbox, in the same
-transaction) when a permit is approved, refused or needs information.
+transaction) when a permit is approved, refused or needs information. Approving the last
+pending permit issues the consolidated licence in the same transaction.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from licences.issuance import issue_licence_if_due
 from workflows.applications.store import cases_of, chain_of, lock_application_of_case, permits_of
 from workflows.audit import record
 from workflows.models import Application, PermitCase
 from workflows.notifications import notify
 from workflows.payments import settle_ended_permits
 from workflows.payments.gateway import PaymentGateway
-from workflows.permit_workflow import allowed_events, application_status, fire, with_row_lock
+from workflows.permit_workflow import allowed_events, fire, with_row_lock
 from workflows.tasks.access import can_see, is_supervisor
 from workflows.tasks.errors import TaskConflict, TaskInputError, TaskNotFound
 from workflows.text import FieldError, Text
@@ -217,8 +219,7 @@ def approve(session: Session, task_id: int, staff: User, conditions: object, *, 
             conditions=case.conditions,
             now=now,
         )
-        if application_status(task.cases).state == "licensed":
-            notify(session, "licence_issued", task.application, now=now)
+        issue_licence_if_due(session, task.application, now=now)
     session.flush()
     return case
 

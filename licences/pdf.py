@@ -1,0 +1,333 @@
+"""The consolidated licence as a PDF: bilingual, every permit by level, signed, with a QR code.
+
+Drawn only from a licence's stored, signed content, so the same version always prints the
+same facts. Every page carries the licence number, version, issue date and "Page X of Y";
+the fonts (DejaVu Sans, shipped in `licences/fonts`) are registered once per process and
+embedded, so French accents print wherever the PDF is opened. The QR code holds the public
+verification address.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import inch
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer, Table, TableStyle
+
+from licences.business_number import PROGRAMS
+from licences.signing import ALGORITHM
+from workflows.packs.model import LEVELS
+from workflows.text import Text
+
+FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+FONT_DIRECTORY = Path(__file__).resolve().parent / "fonts"
+MARGIN = 0.75 * inch
+WIDTH = LETTER[0] - 2 * MARGIN
+QR_SIZE = 1.45 * inch
+GREY = colors.HexColor("#4A4A4A")
+
+#: Every label, in both official languages: the licence is one bilingual document.
+L = {
+    "title": Text("Consolidated Business Licence", "Licence d'entreprise consolidée"),
+    "intro": Text(
+        "This licence brings together every permit granted to this business by the federal, provincial "
+        "and municipal governments, under one Business Number.",
+        "Cette licence regroupe tous les permis accordés à cette entreprise par les gouvernements fédéral, "
+        "provincial et municipal, sous un seul numéro d'entreprise.",
+    ),
+    "licence": Text("Licence", "Licence"),
+    "version": Text("Version", "Version"),
+    "issued": Text("Issued", "Délivrée"),
+    "business_number": Text("Business Number", "Numéro d'entreprise"),
+    "program_accounts": Text("Program accounts", "Comptes de programme"),
+    "legal_name": Text("Legal name", "Dénomination sociale"),
+    "operating_name": Text("Operating name", "Nom commercial"),
+    "premises": Text("Premises", "Établissement"),
+    "municipality": Text("Municipality", "Municipalité"),
+    "permit": Text("Permit", "Permis"),
+    "authority": Text("Issuing authority", "Autorité émettrice"),
+    "permit_number": Text("Permit number", "Numéro du permis"),
+    "permit_issued": Text("Issued", "Délivré"),
+    "expires": Text("Expires", "Expiration"),
+    "no_expiry": Text("No expiry", "Sans échéance"),
+    "conditions": Text("Conditions", "Conditions"),
+    "federal": Text("Federal", "Fédéral"),
+    "provincial": Text("Provincial", "Provincial"),
+    "municipal": Text("Municipal", "Municipal"),
+    "signature": Text(f"Digital signature ({ALGORITHM})", f"Signature numérique ({ALGORITHM})"),
+    "key": Text("Key", "Clé"),
+    "verify": Text(
+        "Check that this licence is genuine and in force: scan the QR code or visit",
+        "Vérifiez que cette licence est authentique et en vigueur : balayez le code QR ou visitez",
+    ),
+    "page": Text("Page {page} of {pages}", "Page {page} de {pages}"),
+}
+NONE = "—"
+
+_registered = False
+
+
+def register_fonts() -> None:
+    """Register the shipped fonts with ReportLab, once per process (the first render pays for it)."""
+    global _registered
+    if _registered:
+        return
+    pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIRECTORY / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIRECTORY / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+    _registered = True
+
+
+_BASE = ParagraphStyle("base", fontName=FONT, fontSize=8.5, leading=10.5)
+_SMALL = ParagraphStyle("small", parent=_BASE, fontSize=7.5, leading=9, textColor=GREY)
+_LABEL = ParagraphStyle("label", parent=_BASE, fontName=BOLD)
+_TITLE = ParagraphStyle("title", parent=_BASE, fontName=BOLD, fontSize=17, leading=21)
+_SUBTITLE = ParagraphStyle("subtitle", parent=_TITLE, fontName=FONT, fontSize=13, leading=17, textColor=GREY)
+_HEADING = ParagraphStyle("heading", parent=_LABEL, fontSize=11, leading=14, spaceBefore=10, spaceAfter=4)
+_MONO = ParagraphStyle("mono", parent=_BASE, fontSize=7, leading=8.5, wordWrap="CJK")
+_NUMBER = ParagraphStyle("number", parent=_BASE, fontSize=7.5)
+
+
+def both(key: str) -> str:
+    """A label as printed: English / French, or once when both languages write it the same."""
+    return L[key].en if L[key].en == L[key].fr else f"{L[key].en} / {L[key].fr}"
+
+
+def _day(moment: str | None) -> str:
+    """A date as both languages read it: 2026-11-30."""
+    return datetime.fromisoformat(moment).date().isoformat() if moment else NONE
+
+
+def _text(value: str | None, style: ParagraphStyle = _BASE) -> Paragraph:
+    return Paragraph(escape(value or NONE).replace("\n", "<br/>"), style)
+
+
+def _bilingual(names: Mapping[str, str], style: ParagraphStyle = _BASE) -> list[Paragraph]:
+    """The English name, and under it the French one when it differs."""
+    cells = [Paragraph(escape(names["en"]), style)]
+    if names["fr"] != names["en"]:
+        cells.append(Paragraph(escape(names["fr"]), _SMALL))
+    return cells
+
+
+def licence_pdf(content: Mapping[str, Any], *, signature: str, key_id: str, verify_url: str) -> bytes:
+    """Draw one licence version from its signed content."""
+    register_fonts()
+    identity = content["licence"]
+    buffer = io.BytesIO()
+    document = BaseDocTemplate(
+        buffer,
+        pagesize=LETTER,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN + 0.35 * inch,
+        bottomMargin=MARGIN + 0.2 * inch,
+        title=f"{L['title'].en} / {L['title'].fr} — {identity['number']}",
+        author="Guichet",
+        subject=identity["number"],
+        lang="en-CA",
+    )
+    frame = Frame(document.leftMargin, document.bottomMargin, document.width, document.height, id="body")
+    document.addPageTemplates([PageTemplate(id="licence", frames=[frame])])
+    document.build(
+        _story(content, signature, key_id, verify_url), canvasmaker=_page_canvas(identity, verify_url)
+    )
+    return buffer.getvalue()
+
+
+def _story(content: Mapping[str, Any], signature: str, key_id: str, verify_url: str) -> list:
+    story: list = [
+        Paragraph(escape(L["title"].en), _TITLE),
+        Paragraph(escape(L["title"].fr), _SUBTITLE),
+        Spacer(1, 4),
+        Paragraph(escape(L["intro"].en), _BASE),
+        Paragraph(escape(L["intro"].fr), _SMALL),
+        Spacer(1, 8),
+        _business_and_qr(content, verify_url),
+    ]
+    for level in LEVELS:
+        permits = [permit for permit in content["permits"] if permit["level"] == level]
+        if permits:
+            story += [Paragraph(escape(both(level)), _HEADING), _permits_table(permits)]
+    story += [Spacer(1, 12), _signature_block(signature, key_id, verify_url)]
+    return story
+
+
+def _business_and_qr(content: Mapping[str, Any], verify_url: str) -> Table:
+    business = content["business"]
+    accounts = [
+        f"{account} — {PROGRAMS[account.split()[1]].en} / {PROGRAMS[account.split()[1]].fr}"
+        if account.split()[1:2] and account.split()[1] in PROGRAMS
+        else account
+        for account in business["program_accounts"]
+    ]
+    place = business["municipality"]
+    province = business.get("province")
+    municipality = f"{place['en']}, {province['en']}" if province else place["en"]
+    if province and (place["fr"], province["fr"]) != (place["en"], province["en"]):
+        municipality += f" / {place['fr']}, {province['fr']}"
+    premises = ", ".join(filter(None, [business["premises_address"], business["postal_code"]]))
+    rows = [
+        ("business_number", business["business_number"]),
+        ("program_accounts", "\n".join(accounts) or None),
+        ("legal_name", business["legal_name"]),
+        ("operating_name", business["operating_name"]),
+        ("premises", premises or None),
+        ("municipality", municipality),
+    ]
+    facts = Table(
+        [[Paragraph(escape(both(key)), _LABEL), _text(value)] for key, value in rows],
+        colWidths=[1.75 * inch, WIDTH - QR_SIZE - 1.95 * inch],
+    )
+    facts.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (0, -1), 0),
+                ("LINEBELOW", (0, 0), (-1, -2), 0.25, colors.HexColor("#CCCCCC")),
+            ]
+        )
+    )
+    outer = Table(
+        [[facts, _qr_code(verify_url)]], colWidths=[WIDTH - QR_SIZE - 0.1 * inch, QR_SIZE + 0.1 * inch]
+    )
+    outer.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return outer
+
+
+def _qr_code(url: str) -> Drawing:
+    """ReportLab's own vector QR code of the verification address."""
+    widget = QrCodeWidget(url, barLevel="M")
+    left, bottom, right, top = widget.getBounds()
+    drawing = Drawing(
+        QR_SIZE, QR_SIZE, transform=[QR_SIZE / (right - left), 0, 0, QR_SIZE / (top - bottom), 0, 0]
+    )
+    drawing.add(widget)
+    return drawing
+
+
+def _permits_table(permits: list[Mapping[str, Any]]) -> Table:
+    header = [
+        Paragraph(
+            escape(L[key].en)
+            + (f"<br/><font color='#4A4A4A'>{escape(L[key].fr)}</font>" if L[key].fr != L[key].en else ""),
+            _LABEL,
+        )
+        for key in ("permit", "authority", "permit_number", "permit_issued", "expires")
+    ]
+    rows: list[list] = [header]
+    spans = []
+    for permit in permits:
+        rows.append(
+            [
+                _bilingual(permit["name"], _LABEL),
+                _bilingual(permit["authority"]),
+                _text(permit["number"], _NUMBER),
+                _text(_day(permit["issued_at"])),
+                _text(_day(permit["expires_at"]))
+                if permit["expires_at"]
+                else _text(both("no_expiry"), _SMALL),
+            ]
+        )
+        if permit["conditions"]:
+            items = "".join(f"<br/>• {escape(condition)}" for condition in permit["conditions"])
+            rows.append([Paragraph(f"<b>{escape(both('conditions'))}</b>{items}", _BASE), "", "", "", ""])
+            spans.append(("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)))
+    table = Table(rows, colWidths=[WIDTH * f for f in (0.31, 0.25, 0.21, 0.11, 0.12)], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#ECEFF3")),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#BBBBBB")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                *spans,
+            ]
+        )
+    )
+    return table
+
+
+def _signature_block(signature: str, key_id: str, verify_url: str) -> Table:
+    rows = [
+        [Paragraph(escape(both("signature")), _LABEL), Paragraph(escape(signature), _MONO)],
+        [Paragraph(escape(both("key")), _LABEL), _text(key_id)],
+        [
+            Paragraph(escape(f"{L['verify'].en} / {L['verify'].fr}"), _SMALL),
+            Paragraph(escape(verify_url), _BASE),
+        ],
+    ]
+    table = Table(rows, colWidths=[2.4 * inch, WIDTH - 2.4 * inch])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor("#999999")),
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#F7F7F7")),
+            ]
+        )
+    )
+    return table
+
+
+def _page_canvas(identity: Mapping[str, Any], verify_url: str) -> type[Canvas]:
+    """A canvas holding pages back until their count is known, then putting the licence's number,
+    version and issue date at the top of each and "Page X of Y" at the bottom."""
+    top = f"{both('licence')} {identity['number']}  ·  {both('version')} {identity['version']}  ·  "
+    top += f"{both('issued')} {_day(identity['issued_at'])}"
+
+    class LicenceCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._held: list[dict] = []
+
+        def showPage(self):  # ReportLab's name
+            self._held.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            pages = len(self._held)
+            for number, state in enumerate(self._held, 1):
+                self.__dict__.update(state)
+                self._decorate(number, pages)
+                super().showPage()
+            super().save()
+
+        def _decorate(self, number: int, pages: int) -> None:
+            width, height = LETTER
+            self.setFillColor(colors.black)
+            self.setFont(BOLD, 8)
+            self.drawString(MARGIN, height - MARGIN, "Guichet")
+            self.setFont(FONT, 8)
+            self.drawRightString(width - MARGIN, height - MARGIN, top)
+            self.setStrokeColor(colors.HexColor("#999999"))
+            self.line(MARGIN, height - MARGIN - 5, width - MARGIN, height - MARGIN - 5)
+            self.setFont(FONT, 7.5)
+            self.drawString(MARGIN, MARGIN - 2, verify_url)
+            page = f"{L['page'].en} / {L['page'].fr}".format(page=number, pages=pages)
+            self.drawRightString(width - MARGIN, MARGIN - 2, page)
+
+    return LicenceCanvas
