@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.apply import apply
     from app.staff import staff
     from app.triage import triage
+    from app.verify import verify
 
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
@@ -46,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(triage)
     app.register_blueprint(apply)
     app.register_blueprint(staff)
+    app.register_blueprint(verify)
     app.register_blueprint(api)
     csrf.exempt(api)  # the API takes JSON from integrators, never a browser form
     cli.register(app)

@@ -120,3 +120,23 @@ def _unused_code(session: Session) -> str:
         taken = session.scalar(select(exists().where(func.substr(Licence.number, 4, len(code)) == code)))
         if not taken:
             return code
+
+
+def revoke_licence(
+    session: Session, licence: Licence, *, reason: str, actor_id: int | None, now: datetime
+) -> None:
+    """Withdraw a licence version from force (a permit cancelled by its agency, a licence issued in
+    error): verification then says revoked. Its record and signature stay as they were."""
+    if licence.revoked_at is not None:
+        raise ValueError(f"licence {licence.number} is already revoked")
+    licence.revoked_at = now
+    licence.revoked_reason = reason
+    session.flush()
+    record(
+        session,
+        "licence.revoked",
+        actor_id=actor_id,
+        subject=f"licence:{licence.id}",
+        details={"number": licence.number, "reason": reason},
+        at=now,
+    )

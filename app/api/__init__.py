@@ -4,4 +4,15 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
-from app.api import accounts, applications, errors, ledger, openapi, payments, receipts, tasks, triage  # noqa: E402, F401  (routes register on import)
+from app.api import (  # noqa: E402, F401  (routes register on import)
+    accounts,
+    applications,
+    errors,
+    ledger,
+    licences,
+    openapi,
+    payments,
+    receipts,
+    tasks,
+    triage,
+)

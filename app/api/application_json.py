@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from flask import url_for
+
+from app.verify import verify_url
+from licences.models import Licence
 from workflows.application_form import FormField
 from workflows.applications import (
     AnswerChange,
@@ -16,7 +20,7 @@ from workflows.applications import (
 from workflows.models import Application, PermitEvent
 
 
-def _time(moment: datetime | None) -> str | None:
+def time_json(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
@@ -50,7 +54,7 @@ def _event_json(event: PermitEvent, owner_id: int) -> dict:
         "to": event.to_state,
         "actor": actor,
         "reason": event.reason,
-        "at": _time(event.at),
+        "at": time_json(event.at),
     }
 
 
@@ -70,7 +74,7 @@ def _permit_json(progress: PermitProgress, owner_id: int, language: str) -> dict
         "waiting_for": list(progress.waiting_for),
         "step": progress.step,
         "next_step": progress.next_step,
-        "due_at": _time(progress.due_at),
+        "due_at": time_json(progress.due_at),
         "actions": list(progress.applicant_actions),
         "prerequisites": list(case.prerequisites),
         "history": [_event_json(event, owner_id) for event in progress.history],
@@ -82,12 +86,12 @@ def application_summary_json(application: Application) -> dict:
         "id": application.id,
         "jurisdiction": application.jurisdiction_code,
         "business_number": application.business_number,
-        "created_at": _time(application.created_at),
-        "submitted_at": _time(application.submitted_at),
+        "created_at": time_json(application.created_at),
+        "submitted_at": time_json(application.submitted_at),
     }
 
 
-def application_json(view: ApplicationView, language: str) -> dict:
+def application_json(view: ApplicationView, language: str, licence: Licence | None = None) -> dict:
     application = view.application
     return {
         **application_summary_json(application),
@@ -97,7 +101,7 @@ def application_json(view: ApplicationView, language: str) -> dict:
         "answers": application.answers,
         "pack_versions": application.pack_versions,
         "permits": [_permit_json(p, application.owner_id, language) for p in view.permits],
-        "licence": None,  # the consolidated licence, once issued
+        "licence": licence_summary_json(licence),
     }
 
 
@@ -108,7 +112,7 @@ def consents_json(requests: Sequence[ConsentRequest], language: str) -> dict:
                 "agency": request.agency_code,
                 "name": request.share.agency.name.in_(language),
                 "consented": request.given,
-                "consented_at": _time(request.consent.given_at) if request.consent else None,
+                "consented_at": time_json(request.consent.given_at) if request.consent else None,
                 "fields": [
                     {
                         "name": f.definition.id,
@@ -140,4 +144,18 @@ def answer_change_json(change: AnswerChange, language: str) -> dict:
         "total_before_cents": change.total_before_cents,
         "total_after_cents": change.total_after_cents,
         "fields_erased": [f.definition.id for f in change.fields_dropped],
+    }
+
+
+def licence_summary_json(licence: Licence | None) -> dict | None:
+    """The licence in force on the application's own document: where to get it and check it."""
+    if licence is None:
+        return None
+    return {
+        "number": licence.number,
+        "version": licence.version,
+        "issued_at": time_json(licence.issued_at),
+        "revoked": licence.revoked_at is not None,
+        "pdf_url": url_for("api.get_licence_pdf", application_id=licence.application_id),
+        "verify_url": verify_url(licence.number),
     }

@@ -29,6 +29,7 @@ from app.db import db_session, transaction
 from app.i18n import current_language
 from app.packs import triage_engine
 from app.payments import payment_gateway
+from licences.issuance import latest_licence
 from workflows.applications import (
     ApplicationError,
     NotADraft,
@@ -278,7 +279,9 @@ def _answers_body() -> tuple[dict, list[tuple[str, str]]]:
 
 def _application_document(session: Session, application: Application, *, with_fields: bool = False) -> dict:
     language = current_language()
-    document = application_json(view_application(session, application), language)
+    document = application_json(
+        view_application(session, application), language, latest_licence(session, application.id)
+    )
     if with_fields:
         document["required_fields"] = [field_json(f, language) for f in fields_of(session, application)]
     return document

@@ -8,4 +8,11 @@ from flask import Blueprint
 
 apply = Blueprint("apply", __name__)
 
-from app.apply import consent_views, drafting_views, payment_views, reply_views, views  # noqa: E402, F401  (routes register on import)
+from app.apply import (  # noqa: E402, F401  (routes register on import)
+    consent_views,
+    drafting_views,
+    licence_views,
+    payment_views,
+    reply_views,
+    views,
+)

@@ -71,4 +71,5 @@ def template_helpers() -> dict[str, Any]:
         "actor_label": labels.actor_label,
         "application_state_label": labels.application_state_label,
         "level_label": labels.level_label,
+        "licence_status_label": labels.licence_status_label,
     }

@@ -96,3 +96,15 @@ def application_state_label(state: str) -> str:
 
 def level_label(level: str) -> str:
     return str(LEVELS[level]) if level in LEVELS else _readable(level)
+
+
+LICENCE_STATUSES = {
+    "valid": _l("Valid"),
+    "superseded": _l("Superseded"),
+    "expired": _l("Expired"),
+    "revoked": _l("Revoked"),
+}
+
+
+def licence_status_label(status: str) -> str:
+    return str(LICENCE_STATUSES[status]) if status in LICENCE_STATUSES else _readable(status)

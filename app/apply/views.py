@@ -22,6 +22,7 @@ from app.db import db_session, transaction
 from app.i18n import current_language
 from app.packs import triage_engine
 from licences.business_number import PROGRAMS
+from licences.issuance import latest_licence
 from workflows.applications import create_application, program_accounts, view_application
 from workflows.models import Application
 from workflows.packs.model import LEVELS
@@ -111,6 +112,7 @@ def dashboard_page(
         questions=open_questions(view, answering),
         answering=answering,
         problem=problem,
+        licence=latest_licence(db_session(), application.id),
     ), status
 
 

@@ -44,7 +44,7 @@ def test_send_prints_what_it_sent(smtp_app, runner, db_session, smtp):
 
 def test_send_exits_1_and_says_why_when_the_server_is_down(smtp_app, runner, db_session, smtp):
     application, owner = _application(db_session)
-    row = notify(db_session, "licence_issued", application)
+    row = notify(db_session, "licence_issued", application, licence="GL-7K3M9QXD2H-1")
     smtp.stop()
     result = runner.invoke(args=["outbox", "send"])
     assert result.exit_code == 1
@@ -139,7 +139,7 @@ def test_the_background_sender_starts_once_with_the_first_request_and_sends(
 
     with Session(committing_database) as session, session.begin():
         application, owner = _application(session)
-        notify(session, "licence_issued", application)
+        notify(session, "licence_issued", application, licence="GL-7K3M9QXD2H-1")
         address = owner.email
     assert len(smtp.wait_for(address, 1)) == 1
     worker.stop(5)

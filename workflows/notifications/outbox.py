@@ -8,7 +8,7 @@ email waiting to go out. The sender (`workflows.notifications.sender`) sends it 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -29,13 +29,15 @@ def notify(
     message: str | None = None,
     conditions: Sequence[str] = (),
     licence: str | None = None,
+    expiring: Sequence[tuple[Text, date]] = (),
     now: datetime | None = None,
 ) -> OutboxMessage:
     """Add one email to the application's owner to the outbox; the caller commits.
 
     Kinds: "permit_approved" (permit_name, conditions), "permit_rejected" (permit_name and
     message, the clerk's reason), "info_requested" (permit_name and message, the clerk's
-    question) and "licence_issued" (licence: the new version's number). The email is written
+    question), "licence_issued" (licence: the new version's number) and "renewal_reminder"
+    (expiring: each permit's name and expiry date). The email is written
     now, in the owner's language, so what is sent is what was true when the change was made.
     ValueError when the arguments do not fit the kind.
     """
@@ -51,6 +53,7 @@ def notify(
         message=message,
         conditions=conditions,
         licence=licence,
+        expiring=expiring,
     )
     moment = now or utcnow()
     row = OutboxMessage(
