@@ -41,6 +41,7 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-run
 	$(BIN)/python bench/triage.py
+	$(BIN)/python bench/licence.py
 
 # After changing user-facing text: refresh the French catalogue, then translate the new entries.
 extract-messages: $(VENV)/.installed-run

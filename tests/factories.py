@@ -129,6 +129,7 @@ def approve_every_step(
     `conditions` (permit code -> list of texts) are attached to a permit's last approval.
     """
     from workflows.applications.store import cases_of
+    from workflows.permit_workflow import template_for
 
     clerks: dict[str, User] = {}
     while waiting := [c for c in cases_of(session, application.id) if c.waiting_on == "clerk"]:
@@ -136,7 +137,9 @@ def approve_every_step(
             clerk = clerks.get(case.agency_code) or user(session, "clerk", case.agency_code)
             clerks[case.agency_code] = clerk
             claim(session, case.id, clerk, now=now)
-            approve(session, case.id, clerk, (conditions or {}).get(case.permit_code), now=now)
+            last_step = template_for(case.workflow).clerk_steps[-1] == case.state
+            attached = (conditions or {}).get(case.permit_code) if last_step else None
+            approve(session, case.id, clerk, attached, now=now)
 
 
 def licensed_application(
