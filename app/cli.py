@@ -1,5 +1,5 @@
-"""Command-line tools: `flask db`, `flask packs`, `flask triage`, `flask users`, `flask ledger`; `flask audit`
-and `flask outbox` live in their own modules."""
+"""Command-line tools: `flask db`, `flask packs`, `flask triage`, `flask users`, `flask ledger`;
+`flask audit`, `flask outbox`, `flask licences` and `flask renewals` live in their own modules."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from accounts.service import AccountError, create_account
 from app.audit_cli import audit_group
 from app.db import database, transaction
+from app.licences_cli import licences_group
 from app.outbox_cli import outbox_group
 from app.packs import triage_engine
+from app.renewals_cli import renewals_group
 from workflows import migrate
 from workflows.db import utcnow
 from workflows.pack_store import active_versions, publish_packs, validate_with_active
@@ -337,3 +339,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(ledger_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(outbox_group)
+    app.cli.add_command(licences_group)
+    app.cli.add_command(renewals_group)

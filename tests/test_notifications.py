@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -34,6 +34,8 @@ from workflows.notifications import (
 from workflows.text import Text
 
 PERMIT = Text("Eating establishment licence", "Licence d'établissement de restauration")
+PATIO = Text("Curb-lane café permit", "Permis de café-terrasse en bordure")
+EXPIRING = [(PERMIT, date(2027, 11, 26)), (PATIO, date(2027, 12, 1))]
 PASSWORD = "correct horse battery"
 
 
@@ -47,11 +49,13 @@ def _application(session: Session, language: str = "en") -> tuple[Application, U
     return application, owner
 
 
+LICENCE = "GL-7K3M9QXD2H-1"
 ARGUMENTS = {
     "permit_approved": {"permit_name": PERMIT, "conditions": ["Keep the grease trap clean."]},
     "permit_rejected": {"permit_name": PERMIT, "message": "The kitchen has no ventilation."},
     "info_requested": {"permit_name": PERMIT, "message": "Please send the floor plan."},
-    "licence_issued": {},
+    "licence_issued": {"licence": "GL-7K3M9QXD2H-1"},
+    "renewal_reminder": {"expiring": EXPIRING},
 }
 
 #: For each kind and language: what the subject starts with and lines the body must hold.
@@ -94,11 +98,37 @@ EXPECTED = {
     ),
     ("licence_issued", "en"): (
         "Your business licence is issued (application {id})",
-        ["Your business licence has been issued.", "To see your licence, sign in to Guichet"],
+        [
+            "Your consolidated business licence has been issued.",
+            "Licence number: GL-7K3M9QXD2H-1",
+            "To download your licence (PDF), sign in to Guichet",
+        ],
     ),
     ("licence_issued", "fr"): (
         "Votre licence d'entreprise est délivrée (demande {id})",
-        ["Votre licence d'entreprise a été délivrée.", "Pour voir votre licence, connectez-vous à Guichet"],
+        [
+            "Votre licence d'entreprise consolidée a été délivrée.",
+            "Numéro de licence : GL-7K3M9QXD2H-1",
+            "Pour télécharger votre licence (PDF), connectez-vous à Guichet",
+        ],
+    ),
+    ("renewal_reminder", "en"): (
+        "Renew your permits before they expire (application {id})",
+        [
+            "Some of your permits expire soon.",
+            "Permits to renew:\n- Eating establishment licence: expires on 2027-11-26\n"
+            "- Curb-lane café permit: expires on 2027-12-01",
+            "To renew them, sign in to Guichet and open /applications/{id}/renewal\n",
+        ],
+    ),
+    ("renewal_reminder", "fr"): (
+        "Renouvelez vos permis avant leur expiration (demande {id})",
+        [
+            "Certains de vos permis expirent bientôt.",
+            "Permis à renouveler :\n- Licence d'établissement de restauration : expire le 2027-11-26\n"
+            "- Permis de café-terrasse en bordure : expire le 2027-12-01",
+            "Pour les renouveler, connectez-vous à Guichet et ouvrez /applications/{id}/renewal\n",
+        ],
     ),
 }
 
@@ -135,10 +165,10 @@ def test_each_kind_is_written_in_the_owners_language(db_session, kind, language)
     greeting = "Hello," if language == "en" else "Bonjour,"
     assert row.body.startswith(f"{greeting}\n\n")
     for line in lines:
-        assert line in row.body
+        assert line.format(id=application.id) in row.body
     facts = f"Application: {application.id}\n" if language == "en" else f"Demande : {application.id}\n"
     assert facts in row.body
-    assert f"/applications/{application.id}\n" in row.body
+    assert f"/applications/{application.id}{KINDS[kind].page}\n" in row.body
     if KINDS[kind].needs_permit:
         assert PERMIT.in_(language) in row.body
     other = "Hello" if language == "fr" else "Bonjour"
@@ -155,8 +185,13 @@ def test_notify_refuses_arguments_that_do_not_fit_the_kind(db_session):
         ("permit_rejected", {"permit_name": PERMIT}),
         ("info_requested", {"permit_name": PERMIT, "message": "   "}),
         ("permit_rejected", {"permit_name": PERMIT, "message": "No.", "conditions": ["x"]}),
-        ("licence_issued", {"permit_name": PERMIT}),
+        ("licence_issued", {"licence": "GL-7K3M9QXD2H-1", "permit_name": PERMIT}),
+        ("licence_issued", {}),
+        ("permit_approved", {"permit_name": PERMIT, "licence": "GL-7K3M9QXD2H-1"}),
         ("permit_approved", {"permit_name": PERMIT, "message": "Well done."}),
+        ("renewal_reminder", {}),
+        ("renewal_reminder", {"expiring": EXPIRING, "permit_name": PERMIT}),
+        ("licence_issued", {"licence": "GL-7K3M9QXD2H-1", "expiring": EXPIRING}),
     ]
     for kind, arguments in mistakes:
         with pytest.raises(ValueError):
@@ -187,7 +222,7 @@ def test_a_rolled_back_change_leaves_no_email_and_nothing_is_sent(committing_dat
     assert smtp.to(address) == []
 
     with Session(engine) as session, session.begin():  # the same change, committed this time
-        notify(session, "licence_issued", session.get(Application, application_id))
+        notify(session, "licence_issued", session.get(Application, application_id), licence=LICENCE)
     report = send_due(engine, smtp.mailer(), batch_size=1000)
     assert report.sent >= 1
     [received] = smtp.to(address)
@@ -198,7 +233,7 @@ def test_notify_never_commits(committing_database):
     with Session(committing_database) as session:
         with session.begin():
             application, _owner = _application(session)
-        row_id = notify(session, "licence_issued", application).id
+        row_id = notify(session, "licence_issued", application, licence=LICENCE).id
         session.rollback()
         assert session.get(OutboxMessage, row_id) is None
 
@@ -252,7 +287,7 @@ def test_send_due_delivers_the_email_to_the_smtp_server(db_session, sessions, sm
 
 def test_an_email_is_not_sent_before_it_is_due(db_session, sessions, smtp):
     application, _owner = _application(db_session)
-    notify(db_session, "licence_issued", application, now=NOW)
+    notify(db_session, "licence_issued", application, licence=LICENCE, now=NOW)
     assert send_due(sessions, smtp.mailer(), now=NOW - timedelta(seconds=1)).sent == 0
     assert smtp.received == []
     assert send_due(sessions, smtp.mailer(), now=NOW).sent == 1
@@ -261,7 +296,7 @@ def test_an_email_is_not_sent_before_it_is_due(db_session, sessions, smtp):
 def test_a_batch_sends_at_most_batch_size(db_session, sessions, smtp):
     application, owner = _application(db_session)
     for _ in range(3):
-        notify(db_session, "licence_issued", application, now=NOW)
+        notify(db_session, "licence_issued", application, licence=LICENCE, now=NOW)
     assert send_due(sessions, smtp.mailer(), now=NOW, batch_size=2).sent == 2
     assert send_due(sessions, smtp.mailer(), now=NOW, batch_size=2).sent == 1
     assert len(smtp.to(owner.email)) == 3
@@ -305,7 +340,7 @@ def test_a_stopped_server_means_retries_later_then_one_delivery(db_session, sess
 
 def test_a_refusing_server_is_retried_and_the_error_kept_without_the_address(db_session, sessions, smtp):
     application, owner = _application(db_session)
-    row = notify(db_session, "licence_issued", application, now=NOW)
+    row = notify(db_session, "licence_issued", application, licence=LICENCE, now=NOW)
     smtp.refusing = True
     report = send_due(sessions, smtp.mailer(), now=NOW)
     assert report.retried == 1
@@ -320,7 +355,7 @@ def test_a_refusing_server_is_retried_and_the_error_kept_without_the_address(db_
 
 def test_gives_up_after_the_last_attempt(db_session, sessions, smtp):
     application, owner = _application(db_session)
-    row = notify(db_session, "licence_issued", application, now=NOW)
+    row = notify(db_session, "licence_issued", application, licence=LICENCE, now=NOW)
     smtp.refusing = True
     moment, delays = NOW, []
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -351,7 +386,7 @@ def test_a_sender_that_dies_mid_send_leaves_the_email_to_be_sent_after_the_lease
             raise SystemExit("killed while talking to the SMTP server")
 
     application, owner = _application(db_session)
-    row = notify(db_session, "licence_issued", application, now=NOW)
+    row = notify(db_session, "licence_issued", application, licence=LICENCE, now=NOW)
     with pytest.raises(SystemExit):
         send_due(sessions, Dies(), now=NOW)
     claimed = _row(db_session, row.id)
@@ -381,7 +416,7 @@ def test_senders_running_at_once_send_each_email_exactly_once(committing_databas
     with Session(engine) as session, session.begin():
         application, owner = _application(session)
         for _ in range(EMAILS):
-            notify(session, "licence_issued", application)
+            notify(session, "licence_issued", application, licence=LICENCE)
         address = owner.email
     barrier = threading.Barrier(SENDERS)
 
@@ -416,7 +451,7 @@ def test_keep_sending_survives_a_failed_pass_and_stops_when_asked(committing_dat
 
     with Session(engine) as session, session.begin():
         application, owner = _application(session)
-        notify(session, "licence_issued", application)
+        notify(session, "licence_issued", application, licence=LICENCE)
         address = owner.email
     stop = threading.Event()
     caplog.set_level(logging.ERROR, logger="workflows.notifications.sender")

@@ -13,6 +13,7 @@ from app.api import (  # noqa: E402, F401  (routes register on import)
     openapi,
     payments,
     receipts,
+    renewals,
     tasks,
     triage,
 )

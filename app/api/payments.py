@@ -59,6 +59,8 @@ def _payment_response(payment: Payment):
 @api_user_required
 @limiter.limit(_payment_limit)
 def create_payment(application_id: int):
+    """Pay the application's due bill: the first invoice until it is paid, then the bill of the
+    renewal awaiting payment (`workflows.payments.due_invoice`), one charge per key."""
     key = request.headers.get("Idempotency-Key", "").strip()
     body = json_object_body()
     errors = []

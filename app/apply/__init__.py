@@ -13,6 +13,7 @@ from app.apply import (  # noqa: E402, F401  (routes register on import)
     drafting_views,
     licence_views,
     payment_views,
+    renewal_views,
     reply_views,
     views,
 )

@@ -74,6 +74,9 @@ CALLS = [
     Call("POST", "/triage/<code>", "/triage/3520005", everyone(200), data={}),  # the questions again
     Call("GET", "/workflows/<name>", "/workflows/review", everyone(200)),
     Call("GET", "/api/openapi.json", "/api/openapi.json", everyone(200)),
+    Call("GET", "/verify/", "/verify/", everyone(200)),
+    Call("GET", "/verify/<number>", "/verify/GL-0000000000-1", everyone(404)),  # no such licence
+    Call("GET", "/api/v1/licences/<number>", "/api/v1/licences/GL-0000000000-1", everyone(404)),
     Call("GET", "/api/v1/jurisdictions", "/api/v1/jurisdictions", everyone(200)),
     Call("GET", "/api/v1/triage/questions", "/api/v1/triage/questions?jurisdiction=3520005", everyone(200)),
     Call("POST", "/api/v1/triage", "/api/v1/triage", everyone(422), json={}),
@@ -94,6 +97,12 @@ CALLS = [
     Call("POST", "/api/v1/applications", "/api/v1/applications", signed_in(422, API_SIGN_IN), json={}),
     # Applicant A's application (submitted and paid): A only.
     Call("GET", "/applications/<int:application_id>", "/applications/{app}", owner_only(200, PAGE_SIGN_IN)),
+    Call(  # paid, not yet licensed: back to the dashboard, which says so
+        "GET",
+        "/applications/<int:application_id>/licence.pdf",
+        "/applications/{app}/licence.pdf",
+        owner_only(302, PAGE_SIGN_IN),
+    ),
     Call(
         "GET",
         "/applications/<int:application_id>/receipt.pdf",
@@ -158,6 +167,32 @@ CALLS = [
         "/applications/{app}/payment",
         owner_only(422, PAGE_SIGN_IN),  # no card given
         data={},
+    ),
+    Call(  # paid, not licensed: nothing to renew yet, and the page says so
+        "GET",
+        "/applications/<int:application_id>/renewal",
+        "/applications/{app}/renewal",
+        owner_only(200, PAGE_SIGN_IN),
+    ),
+    Call(
+        "POST",
+        "/applications/<int:application_id>/renewal",
+        "/applications/{app}/renewal",
+        owner_only(422, PAGE_SIGN_IN),  # nothing renewable
+        data={},
+    ),
+    Call(  # no renewal waiting for payment: back to the renewal page
+        "GET",
+        "/applications/<int:application_id>/renewal/payment",
+        "/applications/{app}/renewal/payment",
+        owner_only(302, PAGE_SIGN_IN),
+    ),
+    Call(
+        "POST",
+        "/applications/<int:application_id>/renewal/payment",
+        "/applications/{app}/renewal/payment",
+        owner_only(302, PAGE_SIGN_IN),
+        data={"card_token": "tok_approved", "key": "authorisation-walk"},
     ),
     Call(
         "POST",
@@ -231,6 +266,25 @@ CALLS = [
         owner_only(409, API_SIGN_IN),
         json={"card_token": "tok_approved"},
         headers={"Idempotency-Key": "authorisation-walk"},
+    ),
+    Call(
+        "GET",
+        "/api/v1/applications/<int:application_id>/renewal",
+        "/api/v1/applications/{app}/renewal",
+        owner_only(200, API_SIGN_IN),
+    ),
+    Call(
+        "POST",
+        "/api/v1/applications/<int:application_id>/renewals",
+        "/api/v1/applications/{app}/renewals",
+        owner_only(422, API_SIGN_IN),  # nothing renewable yet
+        json={},
+    ),
+    Call(
+        "GET",
+        "/api/v1/applications/<int:application_id>/licence.pdf",
+        "/api/v1/applications/{app}/licence.pdf",
+        owner_only(409, API_SIGN_IN),  # not yet issued
     ),
     Call(
         "GET",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from workflows.text import Text
 
@@ -19,6 +20,8 @@ _APPLICATION = Text("Application: {application}", "Demande : {application}")
 _PERMIT = Text("Permit: {permit}", "Permis : {permit}")
 _LICENCE = Text("Licence number: {licence}", "Numéro de licence : {licence}")
 _CONDITIONS = Text("Conditions you must meet:", "Conditions à respecter :")
+_EXPIRING = Text("Permits to renew:", "Permis à renouveler :")
+_EXPIRES_ON = Text("- {permit}: expires on {date}", "- {permit} : expire le {date}")
 _SEE_APPLICATION = Text(
     "To see your application, sign in to Guichet and open {path}",
     "Pour voir votre demande, connectez-vous à Guichet et ouvrez {path}",
@@ -40,7 +43,10 @@ class Kind:
     message_heading: Text | None = None
     takes_conditions: bool = False
     needs_licence: bool = False  # the licence number to quote
+    #: The permits about to expire, each with its expiry date (a renewal reminder lists them).
+    needs_expiring: bool = False
     where: Text = _SEE_APPLICATION  # formatted with {path}
+    page: str = ""  # the page under the application's path that {path} names, e.g. "/renewal"
     closing: Text | None = None
 
 
@@ -108,6 +114,26 @@ KINDS: dict[str, Kind] = {
             "Pour télécharger votre licence (PDF), connectez-vous à Guichet et ouvrez {path}",
         ),
     ),
+    "renewal_reminder": Kind(
+        subject=Text(
+            "Renew your permits before they expire (application {application})",
+            "Renouvelez vos permis avant leur expiration (demande {application})",
+        ),
+        opening=Text(
+            "Some of your permits expire soon. Renewing takes a few minutes: what you already gave us is "
+            "filled in, you change only what is new, and you pay the renewal fees in one payment.",
+            "Certains de vos permis expirent bientôt. Le renouvellement prend quelques minutes : ce que "
+            "vous nous avez déjà donné est prérempli, vous ne modifiez que ce qui a changé et vous payez "
+            "les droits de renouvellement en un seul paiement.",
+        ),
+        needs_permit=False,
+        needs_expiring=True,
+        where=Text(
+            "To renew them, sign in to Guichet and open {path}",
+            "Pour les renouveler, connectez-vous à Guichet et ouvrez {path}",
+        ),
+        page="/renewal",
+    ),
 }
 
 
@@ -123,6 +149,7 @@ def check_arguments(
     message: str | None,
     conditions: Sequence[str],
     licence: str | None = None,
+    expiring: Sequence[tuple[Text, date]] = (),
 ) -> Kind:
     """The kind, or ValueError when the caller gave what it does not take or left out what it needs.
 
@@ -140,6 +167,8 @@ def check_arguments(
         raise ValueError(f"{kind} takes no conditions")
     if spec.needs_licence != (licence is not None):
         raise ValueError(f"{kind} {'needs' if spec.needs_licence else 'takes no'} licence")
+    if spec.needs_expiring != bool(expiring):
+        raise ValueError(f"{kind} {'needs' if spec.needs_expiring else 'takes no'} expiring permits")
     return spec
 
 
@@ -152,13 +181,23 @@ def render(
     message: str | None = None,
     conditions: Sequence[str] = (),
     licence: str | None = None,
+    expiring: Sequence[tuple[Text, date]] = (),
 ) -> tuple[str, str]:
-    """The subject and the plain-text body of one email, in `language` ("en" or "fr")."""
+    """The subject and the plain-text body of one email, in `language` ("en" or "fr").
+
+    `expiring` lists (permit name, expiry date) for a renewal reminder; dates are written
+    YYYY-MM-DD, which reads the same in both languages.
+    """
     spec = check_arguments(
-        kind, permit_name=permit_name, message=message, conditions=conditions, licence=licence
+        kind,
+        permit_name=permit_name,
+        message=message,
+        conditions=conditions,
+        licence=licence,
+        expiring=expiring,
     )
     permit = permit_name.in_(language) if permit_name else ""
-    path = application_path(application_id)
+    path = application_path(application_id) + spec.page
     subject = " ".join(spec.subject.in_(language).format(permit=permit, application=application_id).split())
     if len(subject) > SUBJECT_MAX_LENGTH:
         subject = subject[: SUBJECT_MAX_LENGTH - 1].rstrip() + "…"
@@ -175,6 +214,12 @@ def render(
     cleaned = [condition.strip() for condition in conditions if condition.strip()]
     if cleaned:
         paragraphs.append("\n".join([_CONDITIONS.in_(language), *(f"- {c}" for c in cleaned)]))
+    if expiring:
+        lines = [
+            _EXPIRES_ON.in_(language).format(permit=name.in_(language), date=expiry.isoformat())
+            for name, expiry in expiring
+        ]
+        paragraphs.append("\n".join([_EXPIRING.in_(language), *lines]))
     paragraphs.append(spec.where.in_(language).format(path=path))
     if spec.closing:
         paragraphs.append(spec.closing.in_(language))

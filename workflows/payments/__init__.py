@@ -1,11 +1,12 @@
-"""The money side: one invoice per application, one payment, the ledger that splits it among agencies.
+"""The money side: one invoice per application (and one per renewal), one payment each, the ledger
+that splits it among agencies.
 
 Free of Flask. Money is integer cents. The web layer locks the application, calls `pay`
 (or `settle_ended_permits` after a permit is refused or withdrawn) and commits.
 """
 
 from workflows.payments.gateway import GATEWAYS, ChargeResult, PaymentGateway, SimulatedGateway, gateway_named
-from workflows.payments.invoices import invoice_of, make_invoice
+from workflows.payments.invoices import due_invoice, invoice_of, make_invoice
 from workflows.payments.ledger import agency_balances, disburse, verify
 from workflows.payments.service import (
     PaymentOutcome,
@@ -25,6 +26,7 @@ __all__ = [
     "SimulatedGateway",
     "agency_balances",
     "disburse",
+    "due_invoice",
     "gateway_named",
     "invoice_of",
     "make_invoice",

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from workflows.models import Application, PermitCase
 from workflows.payments.gateway import PaymentGateway
-from workflows.payments.invoices import invoice_of
+from workflows.payments.invoices import due_invoice, invoice_of
 from workflows.payments.ledger import post_payment, post_refund
 from workflows.payments.models import Invoice, InvoiceLine, Payment, Refund
 from workflows.permit_workflow import record_payment
@@ -67,24 +67,27 @@ def pay(
     gateway: PaymentGateway,
     now: datetime,
 ) -> PaymentOutcome:
-    """Charge the invoice's total once per key; on success, book it and set the permits moving.
+    """Charge the due invoice's total once per key; on success, book it and set the permits moving.
+
+    The due invoice is the first bill until it is paid, then an open renewal's
+    (`due_invoice`): one payment route pays both.
 
     A declined card is recorded (the same key answers the same way) and the application
     stays payable with a new key. A processor failure is recorded as failed and retried
     when the same key comes again.
     """
     digest = request_digest(card_token)
+    invoice = due_invoice(session, application.id)
     existing = session.scalar(
         select(Payment).where(
             Payment.application_id == application.id, Payment.idempotency_key == idempotency_key
         )
     )
     if existing is not None:
-        if existing.request_sha256 != digest:
+        if existing.request_sha256 != digest or _for_another_bill(existing, invoice):
             raise PaymentRefused(409, KEY_REUSED)
         if existing.status != "failed":
             return PaymentOutcome(existing, replayed=True)
-    invoice = invoice_of(session, application.id)
     if invoice is None:
         raise PaymentRefused(409, NOT_SUBMITTED)
     if invoice.paid_at is not None:
@@ -113,10 +116,25 @@ def pay(
     return PaymentOutcome(payment, replayed=False)
 
 
+def _for_another_bill(existing: Payment, due: Invoice | None) -> bool:
+    """A key already used for one bill, sent while another is due (the first bill's key sent
+    again for a renewal's bill): replaying the old payment would wrongly say the new bill is paid."""
+    return due is not None and due.paid_at is None and existing.invoice_id != due.id
+
+
 def settle(session: Session, payment: Payment, invoice: Invoice, now: datetime) -> None:
-    """Book a succeeded payment and move the permits on (once: the invoice is then paid)."""
+    """Book a succeeded payment and act on it (once: the invoice is then paid).
+
+    The first bill moves the permits on; a renewal's bill completes the renewal instead
+    (the permits' expiry moves on and a new licence version is issued).
+    """
     invoice.paid_at = now
     post_payment(session, payment, [line for line in invoice.lines if line.cancelled_at is None], now)
+    if invoice.renewal_id is not None:
+        from workflows.renewals.completion import complete_renewal  # renewals build on payments: import late
+
+        complete_renewal(session, invoice.renewal_id, now=now)
+        return
     record_payment(session, payment.application_id, reason=f"payment {payment.id}")
     _issue_licence_if_due(session, payment.application_id, now)
 

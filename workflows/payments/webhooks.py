@@ -20,8 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workflows.payments.invoices import invoice_of
-from workflows.payments.models import Payment, WebhookEvent
+from workflows.payments.models import Invoice, Payment, WebhookEvent
 from workflows.payments.service import settle
 
 SIGNATURE_TOLERANCE_SECONDS = 300  # older deliveries are refused: a captured one cannot be replayed later
@@ -140,7 +139,7 @@ def _effect(session: Session, payment: Payment, event: ProcessorEvent, now: date
     if payment.status == "succeeded":
         payment.confirmed_at = payment.confirmed_at or now
         return "confirmed"
-    invoice = invoice_of(session, payment.application_id)
+    invoice = session.get(Invoice, payment.invoice_id)  # the first bill or a renewal's: the one it was for
     if invoice is None or invoice.paid_at is not None:
         return "ignored"  # paid by another payment: a second charge, left for a person to refund
     payment.status = "succeeded"
