@@ -7,11 +7,14 @@ resent form pays once: the second request finds the first payment and shows its 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from datetime import datetime
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import login_required
+from sqlalchemy.orm import Session
 
 from app.apply import apply
 from app.apply.access import locked_application, read_application
@@ -46,29 +49,51 @@ def payment(application_id: int):
     application = read_application(application_id)
     problem = None
     if request.method == "POST":
-        token, key = request.form.get("card_token", ""), request.form.get("key", "")
-        if token not in TEST_CARDS or not key:
-            problem = _("Choose a card.")
-        else:
-            try:
-                with transaction() as session:
-                    locked = locked_application(session, application_id)
-                    outcome = pay(
-                        session,
-                        locked,
-                        idempotency_key=key,
-                        card_token=token,
-                        gateway=payment_gateway(),
-                        now=utcnow(),
-                    )
-            except PaymentRefused as refusal:
-                flash(refusal.message.in_(current_language()))
-                return redirect(url_for("apply.dashboard", application_id=application_id))
-            if outcome.payment.status == "succeeded":
-                flash(_("Thank you: your fees are paid. Each agency now processes its permits."))
-                return redirect(url_for("apply.dashboard", application_id=application_id))
-            problem = str(DECLINED.get(outcome.payment.decline_code, DECLINED["card_declined"]))
+        done, problem = pay_from_card_form(
+            application_id,
+            paid=_("Thank you: your fees are paid. Each agency now processes its permits."),
+            now=utcnow(),
+        )
+        if done is not None:
+            return done
     return _page(application, problem)
+
+
+def pay_from_card_form(
+    application_id: int,
+    *,
+    paid: str,
+    now: datetime,
+    unless: Callable[[Session], Response | None] | None = None,
+) -> tuple[Response | None, str | None]:
+    """Take a posted card form: (where to go next, None), or (None, the problem to show on the page).
+
+    One transaction locks the application and pays its due bill with the form's key. `unless`
+    may answer instead, under that lock (the renewal page when no renewal is open any more).
+    """
+    token, key = request.form.get("card_token", ""), request.form.get("key", "")
+    try:
+        with transaction() as session:
+            locked = locked_application(session, application_id)
+            if unless is not None and (elsewhere := unless(session)) is not None:
+                return elsewhere, None
+            if token not in TEST_CARDS or not key:
+                return None, _("Choose a card.")
+            outcome = pay(
+                session,
+                locked,
+                idempotency_key=key,
+                card_token=token,
+                gateway=payment_gateway(),
+                now=now,
+            )
+    except PaymentRefused as refusal:
+        flash(refusal.message.in_(current_language()))
+        return redirect(url_for("apply.dashboard", application_id=application_id)), None
+    if outcome.payment.status == "succeeded":
+        flash(paid)
+        return redirect(url_for("apply.dashboard", application_id=application_id)), None
+    return None, str(DECLINED.get(outcome.payment.decline_code, DECLINED["card_declined"]))
 
 
 def _page(application, problem: str | None):

@@ -11,23 +11,20 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.apply import apply
 from app.apply.access import locked_application, read_application
 from app.apply.forms import SHOWN, application_form
-from app.apply.payment_views import DECLINED, TEST_CARD_LABELS
+from app.apply.payment_views import TEST_CARD_LABELS, pay_from_card_form
 from app.db import db_session, transaction
 from app.i18n import current_language
-from app.payments import payment_gateway
 from workflows.applications import ApplicationError
 from workflows.applications.store import chain_of
 from workflows.db import utcnow
 from workflows.models import Application
-from workflows.payments import PaymentRefused, pay
-from workflows.payments.gateway import TEST_CARDS
 from workflows.renewals.eligibility import renewable_permits
 from workflows.renewals.errors import RenewalInProgress
 from workflows.renewals.start import open_renewal, renewal_form, renewal_invoice, start_renewal
@@ -106,32 +103,20 @@ def renewal_payment(application_id: int):
     application = read_application(application_id)
     problem = None
     if request.method == "POST":
-        token, key = request.form.get("card_token", ""), request.form.get("key", "")
-        try:
-            with transaction() as session:
-                locked = locked_application(session, application_id)
-                if open_renewal(session, application_id) is None:
-                    return redirect(url_for("apply.renewal", application_id=application_id))
-                if token not in TEST_CARDS or not key:
-                    problem = _("Choose a card.")
-                    outcome = None
-                else:
-                    outcome = pay(
-                        session,
-                        locked,
-                        idempotency_key=key,
-                        card_token=token,
-                        gateway=payment_gateway(),
-                        now=utcnow(),
-                    )
-        except PaymentRefused as refusal:
-            flash(refusal.message.in_(current_language()))
-            return redirect(url_for("apply.dashboard", application_id=application_id))
-        if outcome is not None and outcome.payment.status == "succeeded":
-            flash(_("Thank you: your permits are renewed and a new version of your licence is issued."))
-            return redirect(url_for("apply.dashboard", application_id=application_id))
-        if outcome is not None:
-            problem = str(DECLINED.get(outcome.payment.decline_code, DECLINED["card_declined"]))
+
+        def nothing_to_pay(session) -> Response | None:  # the renewal was paid meanwhile
+            if open_renewal(session, application_id) is None:
+                return redirect(url_for("apply.renewal", application_id=application_id))
+            return None
+
+        done, problem = pay_from_card_form(
+            application_id,
+            paid=_("Thank you: your permits are renewed and a new version of your licence is issued."),
+            now=utcnow(),
+            unless=nothing_to_pay,
+        )
+        if done is not None:
+            return done
     session = db_session()
     pending = open_renewal(session, application_id)
     if pending is None:
