@@ -29,6 +29,7 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, 
 
 from licences.business_number import PROGRAMS
 from licences.signing import ALGORITHM
+from workflows.numbered_pages import numbered_canvas
 from workflows.packs.model import LEVELS
 from workflows.text import Text
 
@@ -331,40 +332,23 @@ def _signature_block(signature: str, key_id: str, verify_url: str) -> Table:
 
 
 def _page_canvas(identity: Mapping[str, Any], verify_url: str) -> type[Canvas]:
-    """A canvas holding pages back until their count is known, then putting the licence's number,
-    version and issue date at the top of each and "Page X of Y" at the bottom."""
+    """A canvas putting the licence's number, version and issue date at the top of each page and
+    "Page X of Y" at the bottom, once the count is known."""
     top = f"{both('licence')} {identity['number']}  ·  {both('version')} {identity['version']}  ·  "
     top += f"{both('issued')} {_day(identity['issued_at'])}"
+    label = f"{L['page'].en} / {L['page'].fr}"
 
-    class LicenceCanvas(Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._held: list[dict] = []
+    def decorate(canvas: Canvas, number: int, pages: int) -> None:
+        width, height = LETTER
+        canvas.setFillColor(colors.black)
+        canvas.setFont(BOLD, 8)
+        canvas.drawString(MARGIN, height - MARGIN, "Guichet")
+        canvas.setFont(FONT, 8)
+        canvas.drawRightString(width - MARGIN, height - MARGIN, top)
+        canvas.setStrokeColor(colors.HexColor("#999999"))
+        canvas.line(MARGIN, height - MARGIN - 5, width - MARGIN, height - MARGIN - 5)
+        canvas.setFont(FONT, 7.5)
+        canvas.drawString(MARGIN, MARGIN - 2, verify_url)
+        canvas.drawRightString(width - MARGIN, MARGIN - 2, label.format(page=number, pages=pages))
 
-        def showPage(self):  # ReportLab's name
-            self._held.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            pages = len(self._held)
-            for number, state in enumerate(self._held, 1):
-                self.__dict__.update(state)
-                self._decorate(number, pages)
-                super().showPage()
-            super().save()
-
-        def _decorate(self, number: int, pages: int) -> None:
-            width, height = LETTER
-            self.setFillColor(colors.black)
-            self.setFont(BOLD, 8)
-            self.drawString(MARGIN, height - MARGIN, "Guichet")
-            self.setFont(FONT, 8)
-            self.drawRightString(width - MARGIN, height - MARGIN, top)
-            self.setStrokeColor(colors.HexColor("#999999"))
-            self.line(MARGIN, height - MARGIN - 5, width - MARGIN, height - MARGIN - 5)
-            self.setFont(FONT, 7.5)
-            self.drawString(MARGIN, MARGIN - 2, verify_url)
-            page = f"{L['page'].en} / {L['page'].fr}".format(page=number, pages=pages)
-            self.drawRightString(width - MARGIN, MARGIN - 2, page)
-
-    return LicenceCanvas
+    return numbered_canvas(decorate)

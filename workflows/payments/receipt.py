@@ -32,6 +32,7 @@ from workflows.applications.store import chain_of
 from workflows.applications.submission import program_accounts
 from workflows.fees import TieredFee
 from workflows.models import Application
+from workflows.numbered_pages import numbered_canvas
 from workflows.packs.model import Chain
 from workflows.payments.invoices import invoice_of
 from workflows.payments.models import InvoiceLine, Payment, Refund
@@ -377,28 +378,12 @@ def _when(moment: datetime, language: str) -> str:
 
 
 def _numbered_canvas(language: str) -> type[Canvas]:
-    """A canvas that holds every page back until the count is known, then numbers them."""
+    """Pages numbered at the foot, once the receipt takes more than one."""
     label = L["page"].in_(language)
 
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._held: list[dict] = []
+    def number(canvas: Canvas, page: int, pages: int) -> None:
+        if pages > 1:
+            canvas.setFont("Helvetica", 8)
+            canvas.drawRightString(LETTER[0] - 0.75 * inch, 0.5 * inch, label.format(page=page, pages=pages))
 
-        def showPage(self):  # ReportLab's name
-            self._held.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            pages = len(self._held)
-            for number, state in enumerate(self._held, 1):
-                self.__dict__.update(state)
-                if pages > 1:
-                    self.setFont("Helvetica", 8)
-                    self.drawRightString(
-                        LETTER[0] - 0.75 * inch, 0.5 * inch, label.format(page=number, pages=pages)
-                    )
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
+    return numbered_canvas(number)
