@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from licences.content import licence_content, with_identity, without_identity
@@ -24,6 +24,7 @@ from workflows.applications.submission import program_accounts
 from workflows.audit import record
 from workflows.models import Application, PermitCase
 from workflows.notifications import notify
+from workflows.packs.model import Chain
 from workflows.permit_workflow import application_status, restore_workflows
 from workflows.workflow_templates import APPROVED
 
@@ -56,10 +57,11 @@ def issue_licence_if_due(session: Session, application: Application, *, now: dat
     restore_workflows(session, {case.workflow for case in cases})
     if application_status(cases).state != "licensed":
         return None
-    _date_new_grants(session, application, cases, now)
+    chain = chain_of(session, application)
+    _date_new_grants(session, chain, cases, now)
     content = licence_content(
         application,
-        chain_of(session, application),
+        chain,
         cases,
         [str(account) for account in program_accounts(application)],
     )
@@ -100,13 +102,11 @@ def issue_licence_if_due(session: Session, application: Application, *, now: dat
     return licence
 
 
-def _date_new_grants(
-    session: Session, application: Application, cases: list[PermitCase], now: datetime
-) -> None:
+def _date_new_grants(session: Session, chain: Chain, cases: list[PermitCase], now: datetime) -> None:
     new = [case for case in cases if case.state == APPROVED and case.issued_at is None]
     if not new:
         return
-    for case, permit in zip(new, permits_of(chain_of(session, application), new), strict=True):
+    for case, permit in zip(new, permits_of(chain, new), strict=True):
         case.issued_at = now
         if permit.validity_months:
             case.expires_at = add_months(now, permit.validity_months)
@@ -117,7 +117,8 @@ def _unused_code(session: Session) -> str:
     """A licence code no application has (a clash among 32^10 codes is unlikely, but cheap to rule out)."""
     while True:
         code = new_licence_code()
-        taken = session.scalar(select(exists().where(func.substr(Licence.number, 4, len(code)) == code)))
+        # Every code's first number is version 1, so one look-up on the unique index finds it.
+        taken = session.scalar(select(exists().where(Licence.number == licence_number(code, 1))))
         if not taken:
             return code
 
