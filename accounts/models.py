@@ -25,6 +25,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="applicant")
     agency_code: Mapped[str | None] = mapped_column(String(64), index=True)  # staff of one agency
     language: Mapped[str] = mapped_column(String(2), default="en")  # "en" or "fr": what we write to them in
+    # An administrator's reach: this jurisdiction and every one below it (CA reaches all).
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -31,6 +31,9 @@ class PackVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id")
+    )  # None: loaded by `flask packs load`
 
 
 class Application(Base):

@@ -10,10 +10,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 import workflows.db
-from workflows.pack_store import load_active_pack_set
+from workflows.packs.loader import PackSource, load_pack_set
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -143,10 +142,18 @@ def _fill_task_columns() -> None:
         .values(waiting_on="clerk")
     )
     connection = op.get_bind()
-    with Session(bind=connection) as session:
-        pack_set = load_active_pack_set(session)
-    if pack_set is None:
+    # The packs in force, read with this revision's columns (not the ORM's, which later
+    # revisions extend).
+    pack_versions = sa.table(
+        "pack_versions", sa.column("filename", sa.String), sa.column("source", sa.Text), sa.column("active")
+    )
+    sources = [
+        PackSource(row.filename, row.source)
+        for row in connection.execute(sa.select(pack_versions).where(pack_versions.c.active.is_(True)))
+    ]
+    if not sources:
         return
+    pack_set = load_pack_set(sources)
     permits = {
         (permit.jurisdiction.code, permit.code): permit
         for pack in pack_set.packs.values()
