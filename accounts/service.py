@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import ROLES, STAFF_ROLES, ApiToken, User
 from workflows.db import utcnow
+from workflows.jurisdictions import is_jurisdiction_code
 from workflows.text import LANGUAGES, FieldError, Text
 
 MIN_PASSWORD_LENGTH = 12
@@ -48,10 +49,13 @@ def create_account(
     role: str = "applicant",
     agency_code: str | None = None,
     language: object = "en",
+    jurisdiction_code: str | None = None,
 ) -> User:
     """A new account, or AccountError naming each field at fault. The caller commits.
 
-    `language` ("en" or "fr") is the one Guichet writes to them in.
+    `language` ("en" or "fr") is the one Guichet writes to them in. An administrator needs a
+    `jurisdiction_code`, their reach: that jurisdiction and every one below it (CA: all);
+    nobody else has one, so a reach can never be given by mistake to an applicant or a clerk.
     """
     errors = []
     address = normalise_email(email) if isinstance(email, str) else ""
@@ -91,6 +95,30 @@ def create_account(
                 ),
             )
         )
+    if role in ROLES and (role == "admin") != (jurisdiction_code is not None):
+        errors.append(
+            FieldError(
+                "jurisdiction",
+                Text(
+                    "Administrators have a jurisdiction (CA, a province such as CA-ON, or a "
+                    "municipality's 7-digit code); others none.",
+                    "Les administrateurs relèvent d'une administration (CA, une province comme CA-ON "
+                    "ou le code à 7 chiffres d'une municipalité); les autres, d'aucune.",
+                ),
+            )
+        )
+    elif role == "admin" and not is_jurisdiction_code(jurisdiction_code):
+        errors.append(
+            FieldError(
+                "jurisdiction",
+                Text(
+                    f"{jurisdiction_code!r} is not a jurisdiction: use CA, a province such as CA-ON, "
+                    "or a municipality's 7-digit code such as 1209034.",
+                    f"{jurisdiction_code!r} n'est pas une administration : utilisez CA, une province "
+                    "comme CA-ON ou le code à 7 chiffres d'une municipalité comme 1209034.",
+                ),
+            )
+        )
     if language not in LANGUAGES:
         errors.append(
             FieldError(
@@ -117,6 +145,7 @@ def create_account(
         role=role,
         agency_code=agency_code if role in STAFF_ROLES else None,
         language=language,
+        jurisdiction_code=jurisdiction_code if role == "admin" else None,
     )
     session.add(user)
     session.flush()

@@ -35,8 +35,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from app import cli, health, pages
     from app.account import account
+    from app.admin import admin
     from app.api import api
     from app.apply import apply
+    from app.quality import quality
     from app.staff import staff
     from app.triage import triage
     from app.verify import verify
@@ -47,6 +49,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(triage)
     app.register_blueprint(apply)
     app.register_blueprint(staff)
+    app.register_blueprint(admin)
+    app.register_blueprint(quality)
     app.register_blueprint(verify)
     app.register_blueprint(api)
     csrf.exempt(api)  # the API takes JSON from integrators, never a browser form

@@ -18,10 +18,13 @@ from app.db import database, transaction
 from app.licences_cli import licences_group
 from app.outbox_cli import outbox_group
 from app.packs import triage_engine
+from app.packs_cli import register as register_pack_admin_commands
+from app.packs_cli import report_problems
 from app.renewals_cli import renewals_group
 from workflows import migrate
 from workflows.db import utcnow
-from workflows.pack_store import active_versions, publish_packs, validate_with_active
+from workflows.pack_admin import publish
+from workflows.pack_store import active_versions, validate_with_active
 from workflows.packs import PackError
 from workflows.packs.loader import bundled_pack_directory, read_pack_sources
 from workflows.payments import disburse, verify
@@ -38,7 +41,7 @@ from workflows.triage import TriageError, format_cents
 
 users_group = AppGroup("users", help="Staff accounts: clerks, supervisors and administrators.")
 db_group = AppGroup("db", help="Apply the Alembic migrations: the only way the schema is made.")
-packs_group = AppGroup("packs", help="Validate, load and list permit packs.")
+packs_group = AppGroup("packs", help="Validate, preview, load, list and restore permit packs.")
 ledger_group = AppGroup("ledger", help="The books: check them, report on them, pay the agencies.")
 
 
@@ -62,12 +65,6 @@ def _sources(paths: tuple[Path, ...]):
     return read_pack_sources(paths or (bundled_pack_directory(),))
 
 
-def _report(error: PackError) -> None:
-    click.echo(f"Rejected: {len(error.problems)} problem(s); nothing was loaded.", err=True)
-    for problem in error.problems:
-        click.echo(f"  {problem}", err=True)
-
-
 PATHS = click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 
 
@@ -79,7 +76,7 @@ def packs_validate(paths: tuple[Path, ...]) -> None:
         try:
             pack_set = validate_with_active(session, _sources(paths))
         except PackError as error:
-            _report(error)
+            report_problems(error)
             raise SystemExit(1) from None
     permits = sum(len(pack.permits) for pack in pack_set.packs.values())
     click.echo(f"Valid: {len(pack_set.packs)} pack(s), {permits} permit(s).")
@@ -91,9 +88,9 @@ def packs_load(paths: tuple[Path, ...]) -> None:
     """Validate and publish pack files (default: the bundled packs), all or nothing."""
     with database().sessions() as session, session.begin():
         try:
-            published = publish_packs(session, _sources(paths))
+            published = publish(session, _sources(paths), actor=None)
         except PackError as error:
-            _report(error)
+            report_problems(error)
             raise SystemExit(1) from None
     for pack in published:
         state = (
@@ -166,8 +163,21 @@ def triage_command(jurisdiction: str, answers_file, lang: str) -> None:
 @click.option("--password", required=True, help="At least 12 characters.")
 @click.option("--role", required=True, type=click.Choice(["clerk", "supervisor", "admin"]))
 @click.option("--agency", "agency_code", help="The agency's code, for clerks and supervisors (e.g. TO-MLS).")
+@click.option(
+    "--jurisdiction",
+    "jurisdiction_code",
+    help="For administrators: the jurisdiction they publish packs for, with every one below it "
+    "(CA, a province such as CA-NS, or a municipality's code such as 1209034).",
+)
 @click.option("--name", help="Defaults to the email address.")
-def users_create(email: str, password: str, role: str, agency_code: str | None, name: str | None) -> None:
+def users_create(
+    email: str,
+    password: str,
+    role: str,
+    agency_code: str | None,
+    jurisdiction_code: str | None,
+    name: str | None,
+) -> None:
     """Create a staff account."""
     if agency_code and agency_code not in triage_engine().packs.agencies:
         raise click.BadParameter(f"no agency {agency_code} in the packs in force", param_hint="--agency")
@@ -180,12 +190,15 @@ def users_create(email: str, password: str, role: str, agency_code: str | None, 
                 name=name or email,
                 role=role,
                 agency_code=agency_code,
+                jurisdiction_code=jurisdiction_code,
             )
     except AccountError as error:
         for problem in error.errors:
             click.echo(f"{problem.field}: {problem.message.en}", err=True)
         raise SystemExit(1) from None
     agency = f" of {user.agency_code}" if user.agency_code else ""
+    if user.jurisdiction_code:
+        agency = f" of {user.jurisdiction_code} and below"
     click.echo(f"Created {user.role}{agency}: {user.email} (id {user.id})")
 
 
@@ -329,6 +342,9 @@ def ledger_disburse(until: datetime) -> None:
         )
     total = format_cents(sum(d.amount_cents for d in made), "en")
     click.echo(f"Total: {total} to {len(made)} agencies, for money received before {_day(until)}.")
+
+
+register_pack_admin_commands(packs_group, _sources, PATHS)
 
 
 def register(app: Flask) -> None:

@@ -4,7 +4,9 @@ account: it is the language their emails are written in."""
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from urllib.parse import urlencode
+
+from flask import Flask, g, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -38,7 +40,19 @@ def current_language() -> str:
     return str(get_locale() or "en")
 
 
+def switch_language_url(language: str) -> str:
+    """This page in another language: the same path and query (a queue's filters and page, a
+    sign-in's `next`), with only `lang` changed, so switching never loses the visitor's place.
+
+    A page made by a POST can say how to ask for it again with `g.language_switch_args`.
+    """
+    kept = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    extra = getattr(g, "language_switch_args", None) or {}
+    kept = [(key, value) for key, value in kept if key not in extra] + list(extra.items())
+    return f"{request.path}?{urlencode([*kept, ('lang', language)])}"
+
+
 def init_i18n(app: Flask) -> None:
     Babel(app, locale_selector=select_language)
     app.before_request(remember_language)
-    app.context_processor(lambda: {"lang": current_language()})
+    app.context_processor(lambda: {"lang": current_language(), "switch_language_url": switch_language_url})

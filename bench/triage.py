@@ -42,7 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from workflows.packs.checks import POSTAL_LETTERS, SGC_PROVINCE_CODES  # noqa: E402
+from workflows.jurisdictions import SGC_PROVINCE_CODES  # noqa: E402
+from workflows.packs.checks import POSTAL_LETTERS  # noqa: E402
 from workflows.packs.loader import PackSource, load_pack_set  # noqa: E402
 from workflows.packs.model import PackSet  # noqa: E402
 from workflows.triage import TriageEngine  # noqa: E402

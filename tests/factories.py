@@ -44,7 +44,12 @@ VALID_BY_TYPE: dict[str, Any] = {
 def user(session: Session, role: str = "applicant", agency: str | None = None) -> User:
     """An account without the slow argon2 hash: tests that sign in use accounts.service instead."""
     account = User(
-        email=f"{uuid.uuid4().hex}@example.ca", name=role, password_hash="x", role=role, agency_code=agency
+        email=f"{uuid.uuid4().hex}@example.ca",
+        name=role,
+        password_hash="x",
+        role=role,
+        agency_code=agency,
+        jurisdiction_code="CA" if role == "admin" else None,  # administrators reach a jurisdiction
     )
     session.add(account)
     session.flush()

@@ -165,6 +165,8 @@ class PermitEvent(Base):
     """One transition of one permit case: an append-only history, never updated or deleted."""
 
     __tablename__ = "permit_events"
+    #: The service-quality figures look decisions and requests for information up by event and time.
+    __table_args__ = (Index("ix_permit_events_event_at", "event", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     permit_case_id: Mapped[int] = mapped_column(ForeignKey("permit_cases.id"), index=True)
@@ -208,9 +210,10 @@ def _definitions_are_immutable(_mapper, _connection, target: WorkflowDefinition)
     )
 
 
-# The other tables of the same schema: the audit log, the outbox, money, licences and renewals.
+# The other tables of the same schema: the audit log, the outbox, money, licences, the survey and renewals.
 import licences.models  # noqa: E402, F401
 import workflows.audit.models  # noqa: E402
 import workflows.notifications.models  # noqa: E402
 import workflows.payments.models  # noqa: E402
+import workflows.quality.models  # noqa: E402
 import workflows.renewals.models  # noqa: E402, F401

@@ -60,8 +60,13 @@ def validate_with_active(session: Session, new_sources: Sequence[PackSource]) ->
     return load_pack_set(_combined(active_versions(session), new_sources))
 
 
-def publish_packs(session: Session, new_sources: Sequence[PackSource]) -> list[PublishedPack]:
-    """Validate, then store a new active version of each changed pack. Raises PackError, storing nothing."""
+def publish_packs(
+    session: Session, new_sources: Sequence[PackSource], *, published_by_id: int | None = None
+) -> list[PublishedPack]:
+    """Validate, then store a new active version of each changed pack. Raises PackError, storing nothing.
+
+    `published_by_id` is the administrator who published them (None: an operator's command).
+    """
     in_force = {v.jurisdiction_code: v for v in active_versions(session)}
     combined = _combined(in_force.values(), new_sources)
     pack_set = load_pack_set(combined)
@@ -85,6 +90,7 @@ def publish_packs(session: Session, new_sources: Sequence[PackSource]) -> list[P
                 source=source.text,
                 sha256=source.sha256,
                 active=True,
+                published_by_id=published_by_id,
             )
         )
         results.append(PublishedPack(code, version, changed=True))

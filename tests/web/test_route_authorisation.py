@@ -52,6 +52,16 @@ def task_of_x(clerk: int, supervisor: int, anonymous: int) -> dict[str, int]:
     return {**agency_staff(0, anonymous), "clerk_x": clerk, "clerk_y": 404, "supervisor": supervisor}
 
 
+def admin_only(ok: int) -> dict[str, int]:
+    """The permit packs: administrators only; everyone else signed in is refused."""
+    return {**everyone(403), "anonymous": PAGE_SIGN_IN, "admin": ok}
+
+
+def supervisors_and_admins(ok: int) -> dict[str, int]:
+    """Service-quality figures: supervisors (their agency's) and administrators (their jurisdiction's)."""
+    return {**everyone(403), "anonymous": PAGE_SIGN_IN, "supervisor": ok, "admin": ok}
+
+
 @dataclass(frozen=True)
 class Call:
     method: str
@@ -200,6 +210,13 @@ CALLS = [
         "/applications/{app}/permits/TO-ZONING/provide-info",
         owner_only(409, PAGE_SIGN_IN),
         data={"answer-TO-ZONING-message": "Lot 12"},
+    ),
+    Call(  # paid, not licensed: the survey is not open yet
+        "POST",
+        "/applications/<int:application_id>/survey",
+        "/applications/{app}/survey",
+        owner_only(409, PAGE_SIGN_IN),
+        data={"survey-score": "5"},
     ),
     Call(
         "GET",
@@ -356,6 +373,29 @@ CALLS = [
         task_of_x(409, 200, API_SIGN_IN),
         json={"clerk_id": "{clerk_x}"},
     ),
+    # Permit packs: administrators only (this one reaches CA: every jurisdiction).
+    Call("GET", "/admin/packs", "/admin/packs", admin_only(200)),
+    Call("GET", "/admin/packs/upload", "/admin/packs/upload", admin_only(200)),
+    Call("POST", "/admin/packs/upload", "/admin/packs/upload", admin_only(422), data={}),  # no file
+    Call("POST", "/admin/packs/publish", "/admin/packs/publish", admin_only(400), data={}),  # no preview
+    Call("GET", "/admin/packs/<code>/versions", "/admin/packs/3520005/versions", admin_only(200)),
+    Call(  # version 1 is in force: the preview says there is nothing to restore
+        "GET",
+        "/admin/packs/<code>/versions/<int:version>/restore",
+        "/admin/packs/3520005/versions/1/restore",
+        admin_only(200),
+    ),
+    Call(  # no revision posted: the preview again, to be confirmed
+        "POST",
+        "/admin/packs/<code>/versions/<int:version>/restore",
+        "/admin/packs/3520005/versions/1/restore",
+        admin_only(409),
+        data={},
+    ),
+    # Service quality: supervisors (their agency) and administrators (their jurisdiction).
+    Call("GET", "/staff/quality", "/staff/quality", supervisors_and_admins(200)),
+    Call("GET", "/staff/quality.csv", "/staff/quality.csv", supervisors_and_admins(200)),
+    Call("GET", "/staff/quality-summary.csv", "/staff/quality-summary.csv", supervisors_and_admins(200)),
     # Money: supervisors (their agency) and administrators.
     Call(
         "GET",
@@ -389,6 +429,7 @@ def world(app) -> World:
                 name=name,
                 role=role,
                 agency_code=agency,
+                jurisdiction_code="CA" if role == "admin" else None,  # an administrator reaches all
             )
 
         people = {

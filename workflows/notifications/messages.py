@@ -113,6 +113,12 @@ KINDS: dict[str, Kind] = {
             "To download your licence (PDF), sign in to Guichet and open {path}",
             "Pour télécharger votre licence (PDF), connectez-vous à Guichet et ouvrez {path}",
         ),
+        closing=Text(
+            "The same page offers a short, optional survey on how it went: your answer helps the "
+            "agencies improve their service.",
+            "La même page vous propose un court sondage facultatif sur votre expérience : votre "
+            "réponse aide les organismes à améliorer leur service.",
+        ),
     ),
     "renewal_reminder": Kind(
         subject=Text(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from workflows.conditions import COMPARISONS, ORDERED_COMPARISONS
 from workflows.fees import band_problems
+from workflows.jurisdictions import SGC_PROVINCE_CODES
 from workflows.packs.errors import PackProblem
 from workflows.text import Text
 from workflows.workflow_templates import (
@@ -40,22 +41,6 @@ if TYPE_CHECKING:
 
 Path = tuple[str | int, ...]
 
-#: Statistics Canada's two-digit province codes, which begin every census-subdivision code.
-SGC_PROVINCE_CODES = {
-    "CA-NL": "10",
-    "CA-PE": "11",
-    "CA-NS": "12",
-    "CA-NB": "13",
-    "CA-QC": "24",
-    "CA-ON": "35",
-    "CA-MB": "46",
-    "CA-SK": "47",
-    "CA-AB": "48",
-    "CA-BC": "59",
-    "CA-YT": "60",
-    "CA-NT": "61",
-    "CA-NU": "62",
-}
 #: Canada Post's first letters of postal codes, by province or territory.
 POSTAL_LETTERS = {
     "CA-NL": "A",
