@@ -30,7 +30,25 @@ run: $(VENV)/.installed-run translations
 	$(BIN)/flask packs load
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: $(VENV)/.installed-test translations
+# The browser tests (tests/browser/) drive Debian's Chromium, installed with apt when missing (never
+# a browser download), and inject axe-core, installed with npm from the lock file.
+CHROMIUM := /usr/bin/chromium
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; \
+	else echo "The browser tests need Debian's chromium package: run apt-get install chromium as root" >&2; exit 1; fi; \
+	command -v apt-get >/dev/null || { echo "The browser tests need $(CHROMIUM) (Debian's chromium package) and apt-get is missing" >&2; exit 1; }; \
+	$$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends chromium \
+	|| { echo "Could not install Debian's chromium package, which the browser tests need" >&2; exit 1; }
+	@test -x $(CHROMIUM) || { echo "apt-get installed chromium but $(CHROMIUM) is missing" >&2; exit 1; }
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null || { echo "The browser tests need npm (Node.js) to install axe-core" >&2; exit 1; }
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.installed-test translations $(CHROMIUM) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,5 +1,6 @@
 """The triage pages through the Flask test client: no JavaScript, CSRF enforced, bilingual."""
 
+import html
 import re
 
 from tests.answer_sets import TORONTO_FULL
@@ -110,3 +111,37 @@ def test_posting_without_a_csrf_token_is_refused(browser):
         "/triage/3520005", data={**form_data(TORONTO_FULL, shown), "csrf_token": csrf_token(page)}
     )
     assert accepted.status_code == 200
+
+
+def results_page(client) -> str:
+    shown = shown_questions(client.get("/triage/3520005").get_data(as_text=True))
+    for _ in range(5):
+        page = client.post("/triage/3520005", data=form_data(TORONTO_FULL, shown)).get_data(as_text=True)
+        if 'id="total-fee"' in page:
+            return page
+        shown = shown_questions(page)
+    raise AssertionError("no results")
+
+
+def test_the_language_toggle_on_the_results_shows_the_same_results_in_french(client):
+    page = results_page(client)
+    toggle = html.unescape(re.search(r'<a href="([^"]+)" lang="fr" hreflang="fr">', page).group(1))
+    assert re.fullmatch(r"/triage/3520005\?answers=[\w.-]+&lang=fr", toggle)
+    french = client.get(toggle).get_data(as_text=True)
+    assert '<html lang="fr">' in french and "Ce qu'il vous faut pour ouvrir à Toronto" in html.unescape(
+        french
+    )
+    assert re.findall(r'id="permit-([\w-]+)"', french) == re.findall(r'id="permit-([\w-]+)"', page)
+    assert re.search(r'id="total-fee">([^<]+)<', french).group(1) != ""
+    # The results' own Apply form carries the same signed answers.
+    assert f'name="token" value="{toggle.split("answers=")[1].split("&")[0]}"' in french
+
+
+def test_altered_answers_in_the_address_show_the_questions_again(client):
+    page = results_page(client)
+    token = html.unescape(re.search(r"answers=([\w.-]+)&amp;lang=fr", page).group(1))
+    altered = client.get(f"/triage/3520005?answers={token[:-2]}xx")
+    assert altered.status_code == 200 and 'id="total-fee"' not in altered.get_data(as_text=True)
+    assert 'name="shown"' in altered.get_data(as_text=True)
+    elsewhere = client.get(f"/triage/5915022?answers={token}")  # signed for Toronto, not Vancouver
+    assert 'id="total-fee"' not in elsewhere.get_data(as_text=True)
