@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from app.auth import init_auth
 from app.config import from_environment
 from app.db import Database
+from app.errors import init_errors
 from app.i18n import init_i18n
 from app.outbox_worker import init_outbox_worker
 from app.packs import EngineCache
@@ -29,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     csrf.init_app(app)
     init_i18n(app)
+    init_errors(app)
     init_auth(app)
     app.extensions["guichet.engine_cache"] = EngineCache()
     init_outbox_worker(app)  # development: sends emails from a thread (never under TESTING)

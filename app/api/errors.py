@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-import uuid
-
 from flask import abort, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from app.api import api
 from app.packs import NoPacksLoaded
-
-log = logging.getLogger(__name__)
 
 
 def error_response(status: int, errors: list[dict[str, str | None]]):
@@ -31,25 +25,18 @@ def json_object_body() -> dict:
     return body
 
 
-@api.app_errorhandler(HTTPException)
-def http_error(error: HTTPException):
-    if not request.path.startswith("/api/"):
-        return error
+# The app-wide handlers (app/errors.py) answer the API's paths with these.
+
+
+def api_http_error(error: HTTPException):
     return field_errors(error.code or 500, [(None, error.description or error.name)])
 
 
-@api.app_errorhandler(NoPacksLoaded)
-def no_packs(error: NoPacksLoaded):
-    if not request.path.startswith("/api/"):
-        return _("The service is not ready: no permit pack is loaded."), 503
+def api_no_packs(_error: NoPacksLoaded):
     return field_errors(503, [(None, _("The service is not ready: no permit pack is loaded."))])
 
 
-@api.app_errorhandler(Exception)
-def unexpected(error: Exception):
-    reference = uuid.uuid4().hex[:12]
-    log.exception("unexpected error, reference %s", reference)
-    message = _("Something went wrong on our side. Reference: %(reference)s", reference=reference)
-    if not request.path.startswith("/api/"):
-        return message, 500
-    return field_errors(500, [(None, message)])
+def api_unexpected(reference: str):
+    return field_errors(
+        500, [(None, _("Something went wrong on our side. Reference: %(reference)s", reference=reference))]
+    )
