@@ -489,7 +489,7 @@ def test_every_route_is_in_the_table(app):
 def test_every_role_gets_the_expected_answer_on_every_route(app, world):
     connection = app.extensions["guichet.db"].sessions.kw["bind"]
     clients = {role: _client(app, world, role, index) for index, role in enumerate(ROLES)}
-    wrong = []
+    wrong, without_toggle = [], []
     for call in CALLS:
         path = _fill(call.path, world)
         for role in ROLES:
@@ -507,4 +507,9 @@ def test_every_role_gets_the_expected_answer_on_every_route(app, world):
                 wrong.append(
                     f"{call.method} {path} as {role}: {response.status_code}, expected {call.expected[role]}"
                 )
+            page = response.mimetype == "text/html" and not 300 <= response.status_code < 400
+            if page and 'hreflang="fr"' not in response.get_data(as_text=True):
+                without_toggle.append(f"{call.method} {path} as {role}: {response.status_code}")
     assert wrong == []
+    # Every page answered, error pages included, is a page of the site with the language toggle.
+    assert without_toggle == []
