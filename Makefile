@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The tests run on every core (pytest-xdist); e.g. PYTEST_ARGS="tests/browser" runs part of them serially.
+PYTEST_ARGS ?= -n auto
 export FLASK_APP := wsgi
 
 .PHONY: run test lint format bench translations extract-messages clean

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from workflows.text import Text
+
 
 @dataclass(frozen=True, slots=True)
 class Charge:
@@ -130,19 +132,44 @@ def compile_fee(data: Mapping[str, Any]) -> FeeSchedule:
     return FEE_KINDS[data["kind"]](data)
 
 
-def band_problems(bands: list[Mapping[str, Any]]) -> list[tuple[int, str]]:
-    """Why a list of tiered bands is unusable: (band index, reason) for each fault."""
+def band_problems(bands: list[Mapping[str, Any]]) -> list[tuple[int, Text]]:
+    """Why a list of tiered bands is unusable: (band index, reason in both languages) for each fault."""
     problems = []
     previous = None
     for index, band in enumerate(bands):
         up_to = band.get("up_to")
         last = index == len(bands) - 1
         if up_to is None and not last:
-            problems.append((index, "only the last band may be open-ended (no up_to)"))
+            problems.append(
+                (
+                    index,
+                    Text(
+                        "only the last band may be open-ended (no up_to)",
+                        "seule la dernière tranche peut être sans limite (sans up_to)",
+                    ),
+                )
+            )
         elif up_to is not None and last:
-            problems.append((index, "the last band must be open-ended: remove its up_to"))
+            problems.append(
+                (
+                    index,
+                    Text(
+                        "the last band must be open-ended: remove its up_to",
+                        "la dernière tranche doit être sans limite : retirez son up_to",
+                    ),
+                )
+            )
         if up_to is not None and previous is not None and up_to <= previous:
-            problems.append((index, f"bands must ascend: up_to {up_to} is not above the previous {previous}"))
+            problems.append(
+                (
+                    index,
+                    Text(
+                        f"bands must ascend: up_to {up_to} is not above the previous {previous}",
+                        f"les tranches doivent être croissantes : up_to {up_to} ne dépasse pas le précédent "
+                        f"{previous}",
+                    ),
+                )
+            )
         if up_to is not None:
             previous = up_to
     return problems

@@ -222,9 +222,10 @@ class TemplateFault:
 
     `transition` is an index into the template's transitions and `part` the place inside it,
     named as packs write it (`("from", 1)`, `("to",)`, `("guards", 0)`); `state` names a state.
+    The reason is in both languages: a pack's author may read it on the French upload page.
     """
 
-    reason: str
+    reason: Text
     transition: int | None = None
     part: tuple[str | int, ...] = ()
     state: str | None = None
@@ -235,12 +236,19 @@ def template_faults(template: WorkflowTemplate) -> list[TemplateFault]:
     faults = []
     states = set(template.states)
     if len(states) != len(template.states):
-        faults.append(TemplateFault("a state is listed twice"))
+        faults.append(TemplateFault(Text("a state is listed twice", "un état est énuméré deux fois")))
     for required in (DRAFT, SUBMITTED, PAID, APPROVED, WITHDRAWN):
         if required not in states:
-            faults.append(TemplateFault(f"missing state {required}"))
+            faults.append(TemplateFault(Text(f"missing state {required}", f"état manquant {required}")))
     if template.initial != DRAFT:
-        faults.append(TemplateFault(f"the initial state must be {DRAFT}, not {template.initial}"))
+        faults.append(
+            TemplateFault(
+                Text(
+                    f"the initial state must be {DRAFT}, not {template.initial}",
+                    f"l'état initial doit être {DRAFT}, et non {template.initial}",
+                )
+            )
+        )
     for index, transition in enumerate(template.transitions):
         faults += _transition_faults(index, transition, states)
     reached, frontier = {template.initial}, [template.initial]
@@ -251,10 +259,20 @@ def template_faults(template: WorkflowTemplate) -> list[TemplateFault]:
                 frontier.append(transition.dest)
     for state in template.states:
         if state not in reached:
-            faults.append(TemplateFault(f"state {state} cannot be reached", state=state))
+            faults.append(
+                TemplateFault(
+                    Text(f"state {state} cannot be reached", f"l'état {state} est inatteignable"), state=state
+                )
+            )
         elif state not in FINAL_STATES and not template.leaving.get(state):
             faults.append(
-                TemplateFault(f"nothing leaves state {state}: a case there would wait forever", state=state)
+                TemplateFault(
+                    Text(
+                        f"nothing leaves state {state}: a case there would wait forever",
+                        f"rien ne sort de l'état {state} : un dossier y attendrait indéfiniment",
+                    ),
+                    state=state,
+                )
             )
     if ring := _automatic_cycle(template):
         arrows = set(pairwise(ring))
@@ -266,8 +284,12 @@ def template_faults(template: WorkflowTemplate) -> list[TemplateFault]:
         )
         faults.append(
             TemplateFault(
-                f"automatic transitions go round in a circle ({' -> '.join(ring)}): "
-                "the engine would never stop",
+                Text(
+                    f"automatic transitions go round in a circle ({' -> '.join(ring)}): "
+                    "the engine would never stop",
+                    f"des transitions automatiques tournent en rond ({' -> '.join(ring)}) : "
+                    "le moteur ne s'arrêterait jamais",
+                ),
                 index,
             )
         )
@@ -278,29 +300,40 @@ def _transition_faults(index: int, transition: Transition, states: set[str]) -> 
     places = [(("from", n), source) for n, source in enumerate(transition.sources)]
     places.append((("to",), transition.dest))
     faults = [
-        TemplateFault(f"unknown state {state}", index, part) for part, state in places if state not in states
+        TemplateFault(Text(f"unknown state {state}", f"état inconnu {state}"), index, part)
+        for part, state in places
+        if state not in states
     ]
     faults += [
-        TemplateFault(f"{source} is final and cannot be left", index, ("from", n))
+        TemplateFault(
+            Text(f"{source} is final and cannot be left", f"{source} est final : on ne peut pas en sortir"),
+            index,
+            ("from", n),
+        )
         for n, source in enumerate(transition.sources)
         if source in FINAL_STATES
     ]
     faults += [
-        TemplateFault(f"unknown guard {guard}", index, ("guards", n))
+        TemplateFault(Text(f"unknown guard {guard}", f"garde inconnue {guard}"), index, ("guards", n))
         for n, guard in enumerate(transition.guards)
         if guard not in GUARDS
     ]
     if transition.automatic and not transition.guards:
-        faults.append(TemplateFault("an automatic transition needs a guard", index))
+        faults.append(
+            TemplateFault(
+                Text("an automatic transition needs a guard", "une transition automatique exige une garde"),
+                index,
+            )
+        )
     return faults
 
 
 def template_problems(template: WorkflowTemplate) -> list[str]:
     """What is wrong with a definition (empty when it is sound): checked before a machine is built."""
     return [
-        f"{template.transitions[fault.transition].trigger}: {fault.reason}"
+        f"{template.transitions[fault.transition].trigger}: {fault.reason.en}"
         if fault.transition is not None
-        else fault.reason
+        else fault.reason.en
         for fault in template_faults(template)
     ]
 

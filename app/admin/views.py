@@ -20,7 +20,6 @@ from app.i18n import current_language
 from workflows.jurisdictions import is_within
 from workflows.pack_admin import (
     AlreadyInForce,
-    OutOfReach,
     StalePreview,
     VersionNotFound,
     list_versions,
@@ -35,19 +34,18 @@ from workflows.packs import PackError
 
 
 def _problems(error: PackError) -> list[dict]:
-    """Every problem as the page lists it. The loader's reasons are English, as pack authors read them
-    in docs/packs.md; a refusal for reach is said in the reader's language."""
+    """Every problem as the page lists it, its reason in the reader's language; `lang` marks a
+    reason said only in English (none of the loader's or the reach check's are)."""
     language = current_language()
-    reasons = error.reasons if isinstance(error, OutOfReach) else None
     return [
         {
             "file": problem.file,
             "line": problem.line,
             "path": problem.path,
-            "reason": reasons[index].in_(language) if reasons else problem.reason,
-            "lang": language if reasons else "en",
+            "reason": problem.reason_in(language),
+            "lang": problem.reason_language(language),
         }
-        for index, problem in enumerate(error.problems)
+        for problem in error.problems
     ]
 
 

@@ -61,7 +61,9 @@ def test_illustrative_flag_is_kept():
     ],
 )
 def test_band_problems(bands, problems):
-    assert band_problems(bands) == problems
+    found = band_problems(bands)
+    assert [(index, reason.en) for index, reason in found] == problems
+    assert all(reason.fr and reason.fr != reason.en for _index, reason in found)
 
 
 def test_a_charge_says_how_the_fee_was_worked_out_for_the_invoice():

@@ -1353,8 +1353,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_malformed_pack_is_rejected_with_its_location(case: Case):
+def case_problems(case: Case) -> tuple[dict[str, str], tuple[PackProblem, ...]]:
+    """The YAML texts of the case's packs, and the problems loading them raises."""
     packs = base_packs()
     case.mutate(packs)
     texts = {name: dump(data) for name, data in packs.items()}
@@ -1362,7 +1362,12 @@ def test_malformed_pack_is_rejected_with_its_location(case: Case):
         edited = case.edit_text(texts[case.file])
         assert edited != texts[case.file], "the text edit changed nothing"
         texts[case.file] = edited
-    problems = load_problems([PackSource(name, yaml_text) for name, yaml_text in texts.items()])
+    return texts, load_problems([PackSource(name, yaml_text) for name, yaml_text in texts.items()])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_malformed_pack_is_rejected_with_its_location(case: Case):
+    texts, problems = case_problems(case)
 
     assert len(problems) == case.count, "\n".join(map(str, problems))
     problem = next((p for p in problems if p.file == case.file and p.path == case.path), None)

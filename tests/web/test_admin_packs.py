@@ -115,6 +115,29 @@ def test_broken_files_are_refused_with_every_problem_and_its_location(app, peopl
     assert version_count(app) == before
 
 
+def test_broken_files_are_explained_in_french_on_the_french_page(app, people):
+    client = client_of(app, people["on"])
+    broken = toronto(("workflow: review", "workflow: revue"), ("code: TO-SIGN", "code: TO-ZONING"))
+    assert '<html lang="fr">' in page(client.get("/admin/packs/upload?lang=fr"))  # kept in the session
+    response = upload(client, ("toronto.yaml", broken))
+    assert response.status_code == 422
+    html = page(response)
+    assert "Les paquets n'ont pas été acceptés" in html
+    cells = re.findall(r"<td( lang=\"\w+\")?>([^<]*)</td>\s*</tr>", html)
+    assert len(cells) >= 2
+    assert all(not lang for lang, _reason in cells), "a reason is marked as in another language than the page"
+    reasons = [reason for _lang, reason in cells]
+    assert any(
+        reason.startswith("modèle de processus inconnu revue; modèles connus : ") for reason in reasons
+    )
+    assert "code en double TO-ZONING : déjà utilisé dans toronto.yaml" in reasons
+    assert "unknown workflow template" not in html and "duplicate code" not in html
+    assert '<html lang="en">' in page(client.get("/admin/packs/upload?lang=en"))
+    english = page(upload(client, ("toronto.yaml", broken)))
+    assert "duplicate code TO-ZONING: already used in toronto.yaml" in english
+    assert "code en double" not in english and '<td lang="en">' not in english
+
+
 def test_a_pack_beyond_the_reach_is_refused_clearly_in_both_languages(app, people):
     client = client_of(app, people["van"])
     response = upload(client, ("toronto.yaml", toronto(EATING_FEE)))

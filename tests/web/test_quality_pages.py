@@ -265,6 +265,8 @@ def test_answering_the_survey_once_with_field_errors_csrf_and_a_clear_second_ref
     assert "<title>Error: " in html
     assert 'href="#survey-score"' in html and 'href="#survey-comment"' in html  # the error summary
     assert 'id="survey-score-error"' in html and "Choose a score from 1 to 5." in html
+    # the question keeps its own question mark in the summary, with no colon after it
+    assert "through Guichet? Choose a score from 1 to 5.</a>" in html
     assert "Keep your comment to 1000 characters or fewer." in html
     assert 'aria-invalid="true"' in html and "x" * 1001 in html  # what was typed is kept
 

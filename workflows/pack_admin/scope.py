@@ -19,11 +19,11 @@ CODE_PATH = ("jurisdiction", "code")
 
 
 class OutOfReach(PackError):
-    """Files for jurisdictions beyond the administrator's reach; `reasons` says so in both languages."""
+    """Files for jurisdictions beyond the administrator's reach, each said in both languages."""
 
-    def __init__(self, problems: Sequence[PackProblem], reasons: Sequence[Text]):
-        super().__init__(problems)
-        self.reasons = tuple(reasons)
+    @property
+    def reasons(self) -> tuple[Text, ...]:
+        return tuple(problem.text for problem in self.problems)
 
 
 def declared_code(source: PackSource) -> tuple[str | None, int | None]:
@@ -42,7 +42,7 @@ def check_reach(sources: Sequence[PackSource], reach: str | None) -> None:
 
     Files whose code cannot be read are left to validation, which reports them precisely.
     """
-    problems, reasons = [], []
+    problems = []
     for source in sources:
         code, line = declared_code(source)
         if code is None or not is_jurisdiction_code(code) or is_within(code, reach):
@@ -53,7 +53,6 @@ def check_reach(sources: Sequence[PackSource], reach: str | None) -> None:
             f"{code} est hors de votre portée : vous ne pouvez publier que les paquets de {reach} "
             "et des administrations qui en relèvent",
         )
-        problems.append(PackProblem(source.filename, "jurisdiction.code", reason.en, line))
-        reasons.append(reason)
+        problems.append(PackProblem.said(source.filename, "jurisdiction.code", reason, line))
     if problems:
-        raise OutOfReach(problems, reasons)
+        raise OutOfReach(problems)

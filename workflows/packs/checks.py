@@ -17,24 +17,9 @@ from workflows.conditions import COMPARISONS, ORDERED_COMPARISONS
 from workflows.fees import band_problems
 from workflows.jurisdictions import SGC_PROVINCE_CODES
 from workflows.packs.errors import PackProblem
+from workflows.packs.workflow_checks import workflow_problems
 from workflows.text import Text
-from workflows.workflow_templates import (
-    AUTOMATIC_TRIGGERS,
-    FINAL_STATES,
-    FRAME_STATES,
-    FRAME_TRANSITIONS,
-    GUARDS,
-    INFO_REQUESTED_SUFFIX,
-    PAID,
-    START_GUARDS,
-    TRIGGER_ACTORS,
-    WORKFLOW_TEMPLATES,
-    Transition,
-    WorkflowTemplate,
-    framed_template,
-    info_requested,
-    template_faults,
-)
+from workflows.workflow_templates import WORKFLOW_TEMPLATES
 
 if TYPE_CHECKING:
     from workflows.packs.loader import ParsedPack
@@ -58,6 +43,8 @@ POSTAL_LETTERS = {
     "CA-YT": "Y",
 }
 LEVEL_PARENT = {"federal": None, "provincial": "federal", "municipal": "provincial"}
+#: A jurisdiction's level as a French adjective ("de niveau fédéral").
+LEVEL_FR = {"federal": "fédéral", "provincial": "provincial", "municipal": "municipal"}
 CONDITION_KINDS = ("always", "all", "any", "not", "at_least", "permit", "question")
 
 
@@ -131,10 +118,14 @@ def _check_jurisdictions(packs: Sequence[ParsedPack], problems: list[PackProblem
     by_code: dict[str, ParsedPack] = {}
     for pack in packs:
         if pack.code in by_code:
+            first = by_code[pack.code].source.filename
             problems.append(
                 pack.problem(
                     ("jurisdiction", "code"),
-                    f"jurisdiction {pack.code} is already defined in {by_code[pack.code].source.filename}",
+                    Text(
+                        f"jurisdiction {pack.code} is already defined in {first}",
+                        f"l'administration {pack.code} est déjà définie dans {first}",
+                    ),
                 )
             )
         else:
@@ -152,10 +143,19 @@ def _check_jurisdictions(packs: Sequence[ParsedPack], problems: list[PackProblem
                 pack.problem(
                     ("jurisdiction", "code"),
                     {
-                        "federal": "the federal jurisdiction's code is CA",
-                        "provincial": "a province's code is its ISO 3166-2 code, such as CA-ON",
-                        "municipal": "a municipality's code is its 7-digit census-subdivision code, "
-                        "such as 3520005",
+                        "federal": Text(
+                            "the federal jurisdiction's code is CA",
+                            "le code de l'administration fédérale est CA",
+                        ),
+                        "provincial": Text(
+                            "a province's code is its ISO 3166-2 code, such as CA-ON",
+                            "le code d'une province est son code ISO 3166-2, comme CA-ON",
+                        ),
+                        "municipal": Text(
+                            "a municipality's code is its 7-digit census-subdivision code, such as 3520005",
+                            "le code d'une municipalité est son code de subdivision de recensement "
+                            "à 7 chiffres, comme 3520005",
+                        ),
                     }[level],
                 )
             )
@@ -163,44 +163,80 @@ def _check_jurisdictions(packs: Sequence[ParsedPack], problems: list[PackProblem
         if level == "federal":
             if parent is not None:
                 problems.append(
-                    pack.problem(("jurisdiction", "parent"), "the federal jurisdiction has no parent")
+                    pack.problem(
+                        ("jurisdiction", "parent"),
+                        Text(
+                            "the federal jurisdiction has no parent",
+                            "l'administration fédérale n'a pas d'administration parente",
+                        ),
+                    )
                 )
             continue
         if parent is None:
-            problems.append(pack.problem(("jurisdiction",), f"a {level} jurisdiction needs a parent"))
+            problems.append(
+                pack.problem(
+                    ("jurisdiction",),
+                    Text(
+                        f"a {level} jurisdiction needs a parent",
+                        f"une administration de niveau {LEVEL_FR[level]} doit avoir une administration "
+                        "parente (parent)",
+                    ),
+                )
+            )
         elif parent not in by_code:
             problems.append(
                 pack.problem(
-                    ("jurisdiction", "parent"), f"parent jurisdiction {parent} is not among the loaded packs"
+                    ("jurisdiction", "parent"),
+                    Text(
+                        f"parent jurisdiction {parent} is not among the loaded packs",
+                        f"l'administration parente {parent} ne figure pas parmi les paquets chargés",
+                    ),
                 )
             )
-        elif by_code[parent].data["jurisdiction"]["level"] != LEVEL_PARENT[level]:
+        elif (parent_level := by_code[parent].data["jurisdiction"]["level"]) != LEVEL_PARENT[level]:
             problems.append(
                 pack.problem(
                     ("jurisdiction", "parent"),
-                    f"the parent of a {level} jurisdiction must be {LEVEL_PARENT[level]}, "
-                    f"but {parent} is {by_code[parent].data['jurisdiction']['level']}",
+                    Text(
+                        f"the parent of a {level} jurisdiction must be {LEVEL_PARENT[level]}, "
+                        f"but {parent} is {parent_level}",
+                        f"l'administration parente d'une administration de niveau {LEVEL_FR[level]} "
+                        f"doit être de niveau {LEVEL_FR[LEVEL_PARENT[level] or '']}, mais {parent} est "
+                        f"de niveau {LEVEL_FR[parent_level]}",
+                    ),
                 )
             )
         elif level == "municipal" and SGC_PROVINCE_CODES.get(parent, code[:2]) != code[:2]:
             problems.append(
                 pack.problem(
                     ("jurisdiction", "code"),
-                    f"census subdivision {code} is not in {parent}, whose codes begin "
-                    f"with {SGC_PROVINCE_CODES[parent]}",
+                    Text(
+                        f"census subdivision {code} is not in {parent}, whose codes begin "
+                        f"with {SGC_PROVINCE_CODES[parent]}",
+                        f"la subdivision de recensement {code} n'est pas dans {parent}, dont les codes "
+                        f"commencent par {SGC_PROVINCE_CODES[parent]}",
+                    ),
                 )
             )
         if level == "municipal" and not raw.get("postal_prefixes"):
             problems.append(
                 pack.problem(
                     ("jurisdiction",),
-                    "a municipality must list the postal-code prefixes it covers (postal_prefixes)",
+                    Text(
+                        "a municipality must list the postal-code prefixes it covers (postal_prefixes)",
+                        "une municipalité doit énumérer les préfixes de code postal qu'elle couvre "
+                        "(postal_prefixes)",
+                    ),
                 )
             )
         if level != "municipal" and raw.get("postal_prefixes"):
             problems.append(
                 pack.problem(
-                    ("jurisdiction", "postal_prefixes"), "only municipalities list postal-code prefixes"
+                    ("jurisdiction", "postal_prefixes"),
+                    Text(
+                        "only municipalities list postal-code prefixes",
+                        "seules les municipalités énumèrent des préfixes de code postal",
+                    ),
                 )
             )
     return by_code
@@ -221,7 +257,12 @@ def _check_postal_prefixes(packs: Sequence[ParsedPack], problems: list[PackProbl
                 problems.append(
                     pack.problem(
                         path,
-                        f"postal codes in {raw['parent']} begin with {' or '.join(letters)}, not {prefix[0]}",
+                        Text(
+                            f"postal codes in {raw['parent']} begin with {' or '.join(letters)}, "
+                            f"not {prefix[0]}",
+                            f"les codes postaux de {raw['parent']} commencent par {' ou '.join(letters)}, "
+                            f"et non par {prefix[0]}",
+                        ),
                     )
                 )
             for shorter in (prefix[:n] for n in range(1, len(prefix) + 1)):
@@ -230,7 +271,11 @@ def _check_postal_prefixes(packs: Sequence[ParsedPack], problems: list[PackProbl
                     problems.append(
                         pack.problem(
                             path,
-                            f"postal prefix {prefix} overlaps {shorter}, already covered by {owner.code}",
+                            Text(
+                                f"postal prefix {prefix} overlaps {shorter}, already covered by {owner.code}",
+                                f"le préfixe postal {prefix} chevauche {shorter}, "
+                                f"déjà couvert par {owner.code}",
+                            ),
                         )
                     )
                     break
@@ -246,7 +291,11 @@ def _check_global_codes(packs: Sequence[ParsedPack], problems: list[PackProblem]
                 if code in seen:
                     problems.append(
                         pack.problem(
-                            (section, index, "code"), f"duplicate code {code}: already used in {seen[code]}"
+                            (section, index, "code"),
+                            Text(
+                                f"duplicate code {code}: already used in {seen[code]}",
+                                f"code en double {code} : déjà utilisé dans {seen[code]}",
+                            ),
                         )
                     )
                 else:
@@ -261,7 +310,13 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
         path = ("fields", index)
         if definition["id"] in scope.fields:
             problems.append(
-                pack.problem((*path, "id"), f"field {definition['id']} is already in the catalogue")
+                pack.problem(
+                    (*path, "id"),
+                    Text(
+                        f"field {definition['id']} is already in the catalogue",
+                        f"le champ {definition['id']} figure déjà au catalogue",
+                    ),
+                )
             )
         scope.fields.add(definition["id"])
         _check_bounds(pack, path, definition, problems)
@@ -272,7 +327,11 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
         if question["id"] in scope.questions:
             problems.append(
                 pack.problem(
-                    (*path, "id"), f"question {question['id']} is already asked (by this pack or a parent)"
+                    (*path, "id"),
+                    Text(
+                        f"question {question['id']} is already asked (by this pack or a parent)",
+                        f"la question {question['id']} est déjà posée (par ce paquet ou un paquet parent)",
+                    ),
                 )
             )
         _check_bounds(pack, path, question, problems)
@@ -290,26 +349,50 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
     for index, permit in enumerate(permits):
         path = ("permits", index)
         if permit["agency"] not in scope.agencies:
-            problems.append(pack.problem((*path, "agency"), f"unknown agency {permit['agency']}"))
+            problems.append(
+                pack.problem(
+                    (*path, "agency"),
+                    Text(f"unknown agency {permit['agency']}", f"organisme inconnu {permit['agency']}"),
+                )
+            )
         for f_index, field_id in enumerate(permit.get("fields", ())):
             if field_id not in scope.fields:
                 problems.append(
                     pack.problem(
                         (*path, "fields", f_index),
-                        f"unknown field {field_id}: declare it under fields in this pack or a parent's",
+                        Text(
+                            f"unknown field {field_id}: declare it under fields in this pack or a parent's",
+                            f"champ inconnu {field_id} : déclarez-le sous fields dans ce paquet "
+                            "ou dans celui d'un parent",
+                        ),
                     )
                 )
         if permit["workflow"] not in WORKFLOW_TEMPLATES and permit["workflow"] not in scope.workflows:
             problems.append(pack.problem((*path, "workflow"), _unknown_workflow(permit["workflow"], scope)))
         for key, itself, unknown in (
-            ("depends_on", "a permit cannot depend on itself", "unknown prerequisite permit"),
-            ("prerequisite_of", "a permit cannot be a prerequisite of itself", "unknown permit"),
+            (
+                "depends_on",
+                Text("a permit cannot depend on itself", "un permis ne peut pas dépendre de lui-même"),
+                Text("unknown prerequisite permit", "permis préalable inconnu"),
+            ),
+            (
+                "prerequisite_of",
+                Text(
+                    "a permit cannot be a prerequisite of itself",
+                    "un permis ne peut pas être son propre préalable",
+                ),
+                Text("unknown permit", "permis inconnu"),
+            ),
         ):
             for d_index, code in enumerate(permit.get(key, ())):
                 if code == permit["code"]:
                     problems.append(pack.problem((*path, key, d_index), itself))
                 elif code not in visible_permits:
-                    problems.append(pack.problem((*path, key, d_index), f"{unknown} {code}"))
+                    problems.append(
+                        pack.problem(
+                            (*path, key, d_index), Text(f"{unknown.en} {code}", f"{unknown.fr} {code}")
+                        )
+                    )
         _check_condition(
             pack,
             (*path, "applies_if"),
@@ -327,7 +410,11 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
             problems.append(
                 pack.problem(
                     (*path, "program_account"),
-                    "only a federal permit can open a program account on the Business Number",
+                    Text(
+                        "only a federal permit can open a program account on the Business Number",
+                        "seul un permis fédéral peut ouvrir un compte de programme rattaché "
+                        "au numéro d'entreprise",
+                    ),
                 )
             )
     for permit in permits:
@@ -355,9 +442,25 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
 
 def _check_bounds(pack: ParsedPack, path: Path, item: Mapping[str, Any], problems: list[PackProblem]) -> None:
     if "min" in item and "max" in item and item["min"] > item["max"]:
-        problems.append(pack.problem((*path, "max"), f"max {item['max']} is below min {item['min']}"))
+        problems.append(
+            pack.problem(
+                (*path, "max"),
+                Text(
+                    f"max {item['max']} is below min {item['min']}",
+                    f"max {item['max']} est inférieur à min {item['min']}",
+                ),
+            )
+        )
     if ("min" in item or "max" in item) and item["type"] not in ("number", "money", "integer"):
-        problems.append(pack.problem(path, f"min and max only apply to numbers, not to type {item['type']}"))
+        problems.append(
+            pack.problem(
+                path,
+                Text(
+                    f"min and max only apply to numbers, not to type {item['type']}",
+                    f"min et max ne s'appliquent qu'aux nombres, et non au type {item['type']}",
+                ),
+            )
+        )
 
 
 def _check_unique_choices(
@@ -367,7 +470,10 @@ def _check_unique_choices(
     for index, choice in enumerate(item.get("choices", ())):
         if choice["value"] in seen:
             problems.append(
-                pack.problem((*path, "choices", index, "value"), f"duplicate choice {choice['value']}")
+                pack.problem(
+                    (*path, "choices", index, "value"),
+                    Text(f"duplicate choice {choice['value']}", f"choix en double {choice['value']}"),
+                )
             )
         seen.add(choice["value"])
 
@@ -387,31 +493,51 @@ def _check_condition(
     operators = [op for op in COMPARISONS if op in condition]
     if not kinds and operators:
         problems.append(
-            pack.problem(path, f"{operators[0]} needs the question it compares: add question: <id>")
+            pack.problem(
+                path,
+                Text(
+                    f"{operators[0]} needs the question it compares: add question: <id>",
+                    f"{operators[0]} a besoin de la question qu'il compare : ajoutez question: <id>",
+                ),
+            )
         )
         return
     if len(kinds) != 1:
-        found = ", ".join(kinds) or "none"
+        kinds_list = ", ".join(CONDITION_KINDS)
+        found = ", ".join(kinds)
         problems.append(
             pack.problem(
-                path, f"a condition needs exactly one of {', '.join(CONDITION_KINDS)}; found {found}"
+                path,
+                Text(
+                    f"a condition needs exactly one of {kinds_list}; found {found or 'none'}",
+                    f"une condition exige exactement un élément parmi {kinds_list}; "
+                    f"trouvé : {found or 'aucun'}",
+                ),
             )
         )
         return
     kind = kinds[0]
     if kind != "question" and operators:
-        problems.append(pack.problem(path, f"{', '.join(operators)} only goes with question"))
+        listed = ", ".join(operators)
+        problems.append(
+            pack.problem(
+                path, Text(f"{listed} only goes with question", f"{listed} ne s'emploie qu'avec question")
+            )
+        )
         return
     parts: list[tuple[Path, Mapping[str, Any]]] = []
     if kind in ("all", "any"):
         parts = [((*path, kind, index), part) for index, part in enumerate(condition[kind])]
     elif kind == "at_least":
-        of = condition["at_least"]["of"]
-        if condition["at_least"]["count"] > len(of):
+        of, count = condition["at_least"]["of"], condition["at_least"]["count"]
+        if count > len(of):
             problems.append(
                 pack.problem(
                     (*path, "at_least", "count"),
-                    f"count {condition['at_least']['count']} is more than the {len(of)} conditions listed",
+                    Text(
+                        f"count {count} is more than the {len(of)} conditions listed",
+                        f"count {count} dépasse le nombre de conditions énumérées ({len(of)})",
+                    ),
                 )
             )
         parts = [((*path, "at_least", "of", index), part) for index, part in enumerate(of)]
@@ -421,14 +547,28 @@ def _check_condition(
         code = condition["permit"]
         if not allow_permits:
             problems.append(
-                pack.problem((*path, "permit"), "show_if can only depend on answers, not on permits")
+                pack.problem(
+                    (*path, "permit"),
+                    Text(
+                        "show_if can only depend on answers, not on permits",
+                        "show_if ne peut dépendre que des réponses, et non des permis",
+                    ),
+                )
             )
         elif code == own_code:
             problems.append(
-                pack.problem((*path, "permit"), "a permit's rule cannot depend on the permit itself")
+                pack.problem(
+                    (*path, "permit"),
+                    Text(
+                        "a permit's rule cannot depend on the permit itself",
+                        "la règle d'un permis ne peut pas dépendre de ce permis lui-même",
+                    ),
+                )
             )
         elif code not in permits:
-            problems.append(pack.problem((*path, "permit"), f"unknown permit {code}"))
+            problems.append(
+                pack.problem((*path, "permit"), Text(f"unknown permit {code}", f"permis inconnu {code}"))
+            )
     elif kind == "question":
         _check_comparison(pack, path, condition, operators, scope, problems)
     for part_path, part in parts:
@@ -450,19 +590,25 @@ def _check_comparison(
         problems.append(
             pack.problem(
                 path,
-                f"question {question_id} needs exactly one comparison "
-                f"({', '.join(COMPARISONS)}); found {', '.join(operators) or 'none'}",
+                Text(
+                    f"question {question_id} needs exactly one comparison "
+                    f"({', '.join(COMPARISONS)}); found {', '.join(operators) or 'none'}",
+                    f"la question {question_id} exige exactement une comparaison "
+                    f"({', '.join(COMPARISONS)}); trouvé : {', '.join(operators) or 'aucune'}",
+                ),
             )
         )
         return
     op = operators[0]
     question = scope.questions.get(question_id)
     if question is None:
-        reason = f"unknown question {question_id}"
+        reason = Text(f"unknown question {question_id}", f"question inconnue {question_id}")
         if question_id in scope.asked_later:
-            reason = (
+            reason = Text(
                 f"question {question_id} is not asked before this one: show_if can only read "
-                "questions asked earlier (above it in this pack, or in a parent's pack)"
+                "questions asked earlier (above it in this pack, or in a parent's pack)",
+                f"la question {question_id} n'est pas posée avant celle-ci : show_if ne peut lire que "
+                "les questions posées plus tôt (plus haut dans ce paquet, ou dans le paquet d'un parent)",
             )
         problems.append(pack.problem((*path, "question"), reason))
         return
@@ -473,29 +619,49 @@ def _check_comparison(
             problems.append(
                 pack.problem(
                     (*path, op),
-                    f"question {question_id} is yes/no: compare it with equals: true or equals: false",
+                    Text(
+                        f"question {question_id} is yes/no: compare it with equals: true or equals: false",
+                        f"la question {question_id} se répond par oui ou non : comparez-la avec equals: true "
+                        "ou equals: false",
+                    ),
                 )
             )
     elif kind == "choice":
         valid = {choice["value"] for choice in question["choices"]}
         if op in ORDERED_COMPARISONS:
             problems.append(
-                pack.problem((*path, op), f"question {question_id} is a choice: use equals, not_equals or in")
+                pack.problem(
+                    (*path, op),
+                    Text(
+                        f"question {question_id} is a choice: use equals, not_equals or in",
+                        f"la question {question_id} est à choix : employez equals, not_equals ou in",
+                    ),
+                )
             )
         for value in values:
             if value not in valid:
                 problems.append(
                     pack.problem(
                         (*path, op),
-                        f"{value!r} is not a choice of question {question_id}; "
-                        f"choices: {', '.join(sorted(valid))}",
+                        Text(
+                            f"{value!r} is not a choice of question {question_id}; "
+                            f"choices: {', '.join(sorted(valid))}",
+                            f"{value!r} n'est pas un choix de la question {question_id}; "
+                            f"choix : {', '.join(sorted(valid))}",
+                        ),
                     )
                 )
     elif any(isinstance(value, bool) or not isinstance(value, int) for value in values):
-        unit = " (money is in cents)" if kind == "money" else ""
+        money = kind == "money"
         problems.append(
             pack.problem(
-                (*path, op), f"question {question_id} is a {kind}: compare it with whole numbers{unit}"
+                (*path, op),
+                Text(
+                    f"question {question_id} is a {kind}: compare it with whole numbers"
+                    + (" (money is in cents)" if money else ""),
+                    f"la question {question_id} est de type {kind} : comparez-la avec des nombres entiers"
+                    + (" (les montants sont en cents)" if money else ""),
+                ),
             )
         )
 
@@ -506,20 +672,37 @@ def _check_fee(
     if "question" in fee:
         question = scope.questions.get(fee["question"])
         if question is None:
-            problems.append(pack.problem((*path, "question"), f"unknown question {fee['question']}"))
-        elif question["type"] not in ("number", "money"):
-            wanted = "number" if fee["kind"] == "per_unit" else "number or money"
             problems.append(
                 pack.problem(
                     (*path, "question"),
-                    f"a {fee['kind']} fee needs a {wanted} question, "
-                    f"and {fee['question']} is {question['type']}",
+                    Text(f"unknown question {fee['question']}", f"question inconnue {fee['question']}"),
+                )
+            )
+        elif question["type"] not in ("number", "money"):
+            wanted = (
+                Text("number", "number")
+                if fee["kind"] == "per_unit"
+                else Text("number or money", "number ou money")
+            )
+            problems.append(
+                pack.problem(
+                    (*path, "question"),
+                    Text(
+                        f"a {fee['kind']} fee needs a {wanted.en} question, "
+                        f"and {fee['question']} is {question['type']}",
+                        f"un droit {fee['kind']} exige une question de type {wanted.fr}, "
+                        f"et {fee['question']} est de type {question['type']}",
+                    ),
                 )
             )
         elif fee["kind"] == "per_unit" and question["type"] == "money":
             problems.append(
                 pack.problem(
-                    (*path, "question"), "a per_unit fee counts units (seats, square metres), not money"
+                    (*path, "question"),
+                    Text(
+                        "a per_unit fee counts units (seats, square metres), not money",
+                        "un droit per_unit compte des unités (places, mètres carrés), et non des montants",
+                    ),
                 )
             )
     for index, reason in band_problems(fee.get("bands", [])):
@@ -553,8 +736,16 @@ def _check_cycles(
             return  # an ancestor's cycle, reported with the ancestor
         start = ring.index(permits[first_own]["code"])
         ring = ring[start:] + ring[:start] + [ring[start]]
-        what = "prerequisites" if key == "depends_on" else "rules (applies_if permit references)"
-        problems.append(pack.problem(("permits", first_own, key), f"cyclic {what}: {' -> '.join(ring)}"))
+        arrows = " -> ".join(ring)
+        reason = (
+            Text(f"cyclic prerequisites: {arrows}", f"préalables circulaires : {arrows}")
+            if key == "depends_on"
+            else Text(
+                f"cyclic rules (applies_if permit references): {arrows}",
+                f"règles circulaires (renvois à des permis dans applies_if) : {arrows}",
+            )
+        )
+        problems.append(pack.problem(("permits", first_own, key), reason))
 
 
 def rule_order(permits: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -577,81 +768,16 @@ def rule_order(permits: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 # -- workflows ---------------------------------------------------------------------------------
 
-#: The triggers a pack writes; submit, withdraw and pay are the frame's, added for it.
-PACK_TRIGGERS = ("start", "complete", "approve", "request_info", "provide_info", "reject")
-FRAME_TRIGGERS = tuple(transition.trigger for transition in FRAME_TRANSITIONS)
-#: What each trigger may leave, in words for a problem.
-LEAVES = {
-    "start": "paid or a step",
-    "complete": "paid or a step",
-    "approve": "a step",
-    "request_info": "a step",
-    "provide_info": "a state waiting for information (<step>_info_requested)",
-    "reject": "a step or a state waiting for information",
-}
-#: Where each trigger may lead, in words; request_info and provide_info are checked in pairs.
-LEADS_TO = {"start": "a step", "complete": "approved", "approve": "a step or approved", "reject": "rejected"}
 
-
-@dataclass(frozen=True)
-class WorkflowShape:
-    """A pack workflow's states sorted by kind: the frame's, its steps, and those waiting for the
-    applicant's answer (`<step>_info_requested`)."""
-
-    steps: frozenset[str]
-    waiting: frozenset[str]
-
-    @classmethod
-    def of(cls, own_states: Sequence[str]) -> WorkflowShape:
-        own = set(own_states) - FRAME_STATES
-        waiting = {state for state in own if state.endswith(INFO_REQUESTED_SUFFIX)}
-        return cls(frozenset(own - waiting), frozenset(waiting))
-
-    @property
-    def known(self) -> frozenset[str]:
-        return self.steps | self.waiting | FRAME_STATES
-
-    def may_leave(self, trigger: str, state: str) -> bool:
-        if trigger in AUTOMATIC_TRIGGERS:
-            return state == PAID or state in self.steps
-        if trigger == "provide_info":
-            return state in self.waiting
-        if trigger == "reject":
-            return state in self.steps or state in self.waiting
-        return state in self.steps  # approve, request_info
-
-    def may_lead_to(self, trigger: str, state: str) -> bool:
-        return {
-            "start": state in self.steps,
-            "complete": state == "approved",
-            "approve": state in self.steps or state == "approved",
-            "reject": state == "rejected",
-        }[trigger]
-
-
-def compile_workflow(data: Mapping[str, Any]) -> WorkflowTemplate:
-    """A pack's workflow, as checked, inside the frame; who acts and what is automatic follow
-    from each trigger, never from the pack."""
-    transitions = tuple(
-        Transition(
-            t["trigger"],
-            tuple(t["from"]),
-            t["to"],
-            TRIGGER_ACTORS[t["trigger"]],
-            tuple(t.get("guards", ())),
-            automatic=t["trigger"] in AUTOMATIC_TRIGGERS,
-        )
-        for t in data["transitions"]
-    )
-    return framed_template(data["name"], Text.from_data(data["description"]), data["states"], transitions)
-
-
-def _unknown_workflow(name: str, scope: Scope) -> str:
-    reason = f"unknown workflow template {name}; known: {', '.join(sorted(WORKFLOW_TEMPLATES))}"
+def _unknown_workflow(name: str, scope: Scope) -> Text:
+    known = ", ".join(sorted(WORKFLOW_TEMPLATES))
+    en = f"unknown workflow template {name}; known: {known}"
+    fr = f"modèle de processus inconnu {name}; modèles connus : {known}"
     if scope.workflows:
         defined = ", ".join(f"{other} ({code})" for other, code in sorted(scope.workflows.items()))
-        reason += f"; defined by this pack or its ancestors: {defined}"
-    return reason
+        en += f"; defined by this pack or its ancestors: {defined}"
+        fr += f"; définis par ce paquet ou ses ascendants : {defined}"
+    return Text(en, fr)
 
 
 def _check_workflows(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> None:
@@ -665,200 +791,32 @@ def _check_workflows(pack: ParsedPack, scope: Scope, problems: list[PackProblem]
         name = workflow["name"]
         if name in WORKFLOW_TEMPLATES:
             problems.append(
-                pack.problem((*path, "name"), f"{name} is a built-in workflow template: choose another name")
+                pack.problem(
+                    (*path, "name"),
+                    Text(
+                        f"{name} is a built-in workflow template: choose another name",
+                        f"{name} est un modèle de processus intégré : choisissez un autre nom",
+                    ),
+                )
             )
         elif name in scope.workflows:
             where = scope.workflows[name]
-            by = "this pack" if where == pack.code else f"{where}, an ancestor of this pack"
-            problems.append(pack.problem((*path, "name"), f"workflow {name} is already defined by {by}"))
+            by = (
+                Text("this pack", "ce paquet")
+                if where == pack.code
+                else Text(f"{where}, an ancestor of this pack", f"{where}, un ascendant de ce paquet")
+            )
+            problems.append(
+                pack.problem(
+                    (*path, "name"),
+                    Text(
+                        f"workflow {name} is already defined by {by.en}",
+                        f"le processus {name} est déjà défini par {by.fr}",
+                    ),
+                )
+            )
         else:
             scope.workflows[name] = pack.code
         problems.extend(
             pack.problem((*path, *where), reason) for where, reason in workflow_problems(workflow)
         )
-
-
-def workflow_problems(workflow: Mapping[str, Any]) -> list[tuple[Path, str]]:
-    """What is wrong with one pack workflow (that passed the schema), each with its path inside it.
-
-    The vocabulary comes first (frame, triggers, states, guards, pairs of request_info and
-    provide_info); only a workflow whose every transition makes sense is then built and checked
-    as a whole (`template_faults`: reachability, automatic cycles ...), whose findings would
-    otherwise mostly repeat the first ones.
-    """
-    problems = _vocabulary_problems(workflow)
-    if problems:
-        return problems
-    template = compile_workflow(workflow)
-    offset = len(template.transitions) - len(workflow["transitions"])  # the frame's come first
-    own_states = list(workflow["states"])
-    for fault in template_faults(template):
-        where: Path = ()
-        if fault.transition is not None and fault.transition >= offset:
-            where = ("transitions", fault.transition - offset, *fault.part)
-        elif fault.state in own_states:
-            where = ("states", own_states.index(fault.state))
-        problems.append((where, fault.reason))
-    return problems
-
-
-def _vocabulary_problems(workflow: Mapping[str, Any]) -> list[tuple[Path, str]]:
-    own_states, transitions = workflow["states"], workflow["transitions"]
-    shape = WorkflowShape.of(own_states)
-    problems = _state_problems(own_states, shape)
-    left_by: dict[tuple[str, str], int] = {}  # (trigger, state) -> the transition that leaves it
-    for index, transition in enumerate(transitions):
-        problems += [
-            (("transitions", index, *where), reason)
-            for where, reason in _transition_problems(transition, index, shape, left_by)
-        ]
-    problems += _paid_problems(transitions)
-    for index, state in enumerate(own_states):
-        if state in shape.waiting and ("provide_info", state) not in left_by:
-            problems.append(
-                (
-                    ("states", index),
-                    f"{state} waits for the applicant's answer, but no provide_info leaves it",
-                )
-            )
-    return problems
-
-
-def _state_problems(own_states: Sequence[str], shape: WorkflowShape) -> list[tuple[Path, str]]:
-    problems: list[tuple[Path, str]] = []
-    for index, state in enumerate(own_states):
-        if state in FRAME_STATES:
-            problems.append(
-                (
-                    ("states", index),
-                    f"{state} is a state of every workflow's frame: it is implied, do not list it",
-                )
-            )
-        elif state in shape.waiting and state.removesuffix(INFO_REQUESTED_SUFFIX) not in shape.steps:
-            step = state.removesuffix(INFO_REQUESTED_SUFFIX)
-            problems.append(
-                (
-                    ("states", index),
-                    f"{state} waits for information asked at step {step}, which is not listed",
-                )
-            )
-    return problems
-
-
-def _transition_problems(
-    transition: Mapping[str, Any], index: int, shape: WorkflowShape, left_by: dict[tuple[str, str], int]
-) -> list[tuple[Path, str]]:
-    """One transition's trigger, flag, sources, destination and guards; records what it leaves."""
-    trigger = transition["trigger"]
-    if trigger in FRAME_TRIGGERS:
-        return [
-            (("trigger",), f"{trigger} is part of every workflow's frame and added for you: do not write it")
-        ]
-    if trigger not in PACK_TRIGGERS:
-        return [
-            (
-                ("trigger",),
-                f"unknown trigger {trigger}; a workflow's transitions use {', '.join(PACK_TRIGGERS[:-1])} "
-                f"or {PACK_TRIGGERS[-1]}",
-            )
-        ]
-    problems: list[tuple[Path, str]] = []
-    automatic = trigger in AUTOMATIC_TRIGGERS
-    if transition.get("automatic", automatic) != automatic:
-        reason = (
-            f"{trigger} always happens by itself: write automatic: true, or leave it out"
-            if automatic
-            else f"{trigger} is done by the {TRIGGER_ACTORS[trigger]}: only start and complete are automatic"
-        )
-        problems.append((("automatic",), reason))
-    sources = transition["from"]
-    for n, source in enumerate(sources):
-        if source not in shape.known:
-            problems.append((("from", n), f"unknown state {source}: list it under states"))
-        elif source in FINAL_STATES:
-            problems.append((("from", n), f"{source} is final and cannot be left"))
-        elif not shape.may_leave(trigger, source):
-            problems.append((("from", n), f"{trigger} cannot leave {source}: it leaves {LEAVES[trigger]}"))
-        elif (trigger, source) in left_by:
-            problems.append(
-                (
-                    ("from", n),
-                    f"{trigger} already leaves {source} in transitions[{left_by[trigger, source]}]: "
-                    "an event has one outcome",
-                )
-            )
-        else:
-            left_by[trigger, source] = index
-    problems += [
-        (("to",), reason) for reason in _destination_problems(trigger, sources, transition["to"], shape)
-    ]
-    problems += [
-        (("guards", n), f"unknown guard {guard}; known: {', '.join(GUARDS)}")
-        for n, guard in enumerate(transition.get("guards", ()))
-        if guard not in GUARDS
-    ]
-    return problems
-
-
-def _destination_problems(trigger: str, sources: Sequence[str], dest: str, shape: WorkflowShape) -> list[str]:
-    if dest not in shape.known:
-        return [f"unknown state {dest}: list it under states"]
-    if dest in sources:
-        return [f"{trigger} must lead somewhere else than the state it leaves"]
-    if trigger == "request_info":
-        asked = [s for s in sources if s in shape.steps and dest != info_requested(s)]
-        return [
-            f"request_info from {s} must lead to {info_requested(s)}, where the case waits for the answer"
-            for s in asked[:1]
-        ]
-    if trigger == "provide_info":
-        answered = [
-            s for s in sources if s in shape.waiting and dest != s.removesuffix(INFO_REQUESTED_SUFFIX)
-        ]
-        return [
-            f"provide_info from {s} must lead back to {s.removesuffix(INFO_REQUESTED_SUFFIX)}, "
-            "the step that asked for the information"
-            for s in answered[:1]
-        ]
-    if not shape.may_lead_to(trigger, dest):
-        return [f"{trigger} leads to {LEADS_TO[trigger]}, not to {dest}"]
-    return []
-
-
-def _paid_problems(transitions: Sequence[Mapping[str, Any]]) -> list[tuple[Path, str]]:
-    """One start or complete leaves paid (besides the frame's withdraw), and it waits for the fee
-    and for the permits this one depends on: the frame's rule for every workflow."""
-    if not any(PAID in transition["from"] for transition in transitions):
-        return [
-            (
-                ("transitions",),
-                "nothing leaves paid: add a start (to the first step) or a complete (to approved)",
-            )
-        ]
-    starts = [
-        index
-        for index, transition in enumerate(transitions)
-        if PAID in transition["from"] and transition["trigger"] in AUTOMATIC_TRIGGERS
-    ]
-    if not starts:
-        return []  # what does leave paid is reported as unable to
-    first = transitions[starts[0]]
-    problems: list[tuple[Path, str]] = [
-        (
-            ("transitions", index, "from", transitions[index]["from"].index(PAID)),
-            f"transitions[{starts[0]}] already leaves paid: a permit starts one way",
-        )
-        for index in starts[1:]
-        if transitions[index]["trigger"] != first["trigger"]  # the same trigger twice is reported already
-    ]
-    missing = [guard for guard in START_GUARDS if guard not in first.get("guards", ())]
-    if missing:
-        problems.append(
-            (
-                ("transitions", starts[0], *(("guards",) if "guards" in first else ())),
-                f"leaving paid needs the guards {' and '.join(START_GUARDS)}, so that a permit starts "
-                "only once its fee is paid and the permits it depends on are approved "
-                f"(missing: {', '.join(missing)})",
-            )
-        )
-    return problems

@@ -22,7 +22,7 @@ import jsonschema
 
 from workflows.conditions import compile_condition
 from workflows.fees import compile_fee
-from workflows.packs.checks import check_packs, compile_workflow, parents_first, rule_order
+from workflows.packs.checks import check_packs, parents_first, rule_order
 from workflows.packs.errors import PackError, PackProblem, format_path
 from workflows.packs.model import (
     Agency,
@@ -36,6 +36,7 @@ from workflows.packs.model import (
     Question,
     Suggestion,
 )
+from workflows.packs.workflow_checks import compile_workflow
 from workflows.packs.yaml_source import ParsedYaml, YamlFault, parse_yaml
 from workflows.text import Text
 from workflows.workflow_templates import WorkflowTemplate, register_template, template_key
@@ -68,8 +69,8 @@ class ParsedPack:
     def code(self) -> str:
         return self.data["jurisdiction"]["code"]
 
-    def problem(self, path: Sequence[str | int], reason: str) -> PackProblem:
-        return PackProblem(self.source.filename, format_path(path), reason, self.yaml.line_of(path))
+    def problem(self, path: Sequence[str | int], reason: Text) -> PackProblem:
+        return PackProblem.said(self.source.filename, format_path(path), reason, self.yaml.line_of(path))
 
 
 def read_pack_sources(paths: Iterable[Path]) -> list[PackSource]:
@@ -115,13 +116,16 @@ def parse_pack(source: PackSource) -> tuple[ParsedPack | None, list[PackProblem]
     try:
         parsed = parse_yaml(source.text)
     except YamlFault as fault:
-        return None, [PackProblem(source.filename, format_path(fault.path), fault.reason, fault.line)]
+        return None, [PackProblem.said(source.filename, format_path(fault.path), fault.reason, fault.line)]
     if not isinstance(parsed.data, dict):
         return None, [
-            PackProblem(
+            PackProblem.said(
                 source.filename,
                 format_path(()),
-                "a pack must be a YAML mapping with format, jurisdiction, ...",
+                Text(
+                    "a pack must be a YAML mapping with format, jurisdiction, ...",
+                    "un paquet doit être un tableau associatif YAML (mapping) avec format, jurisdiction, ...",
+                ),
                 1,
             )
         ]
@@ -134,58 +138,132 @@ def parse_pack(source: PackSource) -> tuple[ParsedPack | None, list[PackProblem]
 
 #: The schema's patterns that have no description, said in words.
 PATTERN_WORDS = {
-    "^(CA|CA-[A-Z]{2}|[0-9]{7})$": "CA, a province such as CA-ON, or a 7-digit census-subdivision code",
-    "^[ABCEGHJ-NPRSTVXY]([0-9][A-Z]?)?$": "a postal-code prefix in capitals, such as M, M5 or M5V",
-    "^[A-Z0-9][A-Z0-9-]{1,39}$": "capital letters, digits and dashes, such as GL-4100",
-    "^https://\\S+$": "a web address beginning with https://",
+    "^(CA|CA-[A-Z]{2}|[0-9]{7})$": Text(
+        "CA, a province such as CA-ON, or a 7-digit census-subdivision code",
+        "CA, une province comme CA-ON, ou un code de subdivision de recensement à 7 chiffres",
+    ),
+    "^[ABCEGHJ-NPRSTVXY]([0-9][A-Z]?)?$": Text(
+        "a postal-code prefix in capitals, such as M, M5 or M5V",
+        "un préfixe de code postal en majuscules, comme M, M5 ou M5V",
+    ),
+    "^[A-Z0-9][A-Z0-9-]{1,39}$": Text(
+        "capital letters, digits and dashes, such as GL-4100",
+        "des majuscules, des chiffres et des traits d'union, comme GL-4100",
+    ),
+    "^https://\\S+$": Text(
+        "a web address beginning with https://", "une adresse Web commençant par https://"
+    ),
+}
+
+#: The French of the schema's descriptions that say a pattern in words.
+DESCRIPTIONS_FR = {
+    "A code for an agency, permit or suggestion: letters, digits, dots, dashes, underscores.": (
+        "un code d'organisme, de permis ou de suggestion : lettres, chiffres, points, traits d'union, "
+        "traits de soulignement"
+    ),
+    "A question, field or choice identifier: lower-case snake_case.": (
+        "un identifiant de question, de champ ou de choix : en minuscules et en snake_case, les mots liés "
+        "par des traits de soulignement"
+    ),
+    "a workflow state: lower-case snake_case, at most 64 characters": (
+        "un état de processus : en minuscules et en snake_case, les mots liés par des traits de "
+        "soulignement, au plus 64 caractères"
+    ),
+    "lower-case snake_case, at most 32 characters": (
+        "en minuscules et en snake_case, les mots liés par des traits de soulignement, au plus 32 caractères"
+    ),
 }
 
 
-def plain_reason(error: jsonschema.ValidationError) -> str:
-    """Say a schema violation in words a pack author understands."""
+def plain_reason(error: jsonschema.ValidationError) -> Text:
+    """Say a schema violation in words a pack author understands, in English and French."""
     validator, value = error.validator, error.validator_value
     if validator == "required":
         missing = [key for key in value if key not in error.instance]
         if missing and missing[0] in ("en", "fr"):
-            return f"missing {'French' if missing[0] == 'fr' else 'English'} text (key '{missing[0]}')"
-        return "missing required key " + ", ".join(f"'{key}'" for key in missing)
+            key = missing[0]
+            return Text(
+                f"missing {'French' if key == 'fr' else 'English'} text (key '{key}')",
+                f"texte {'français' if key == 'fr' else 'anglais'} manquant (clé '{key}')",
+            )
+        keys = ", ".join(f"'{key}'" for key in missing)
+        several = len(missing) > 1
+        return Text(
+            "missing required key " + keys,
+            ("clés obligatoires manquantes : " if several else "clé obligatoire manquante : ") + keys,
+        )
     if validator == "additionalProperties":
-        allowed = set(error.schema.get("properties", {}))
-        extra = sorted(str(key) for key in error.instance if key not in allowed)
-        return (
-            "unknown key "
-            + ", ".join(f"'{key}'" for key in extra)
-            + (f"; allowed keys: {', '.join(sorted(allowed))}" if allowed else "")
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        extra = sorted(str(key) for key in error.instance if key not in error.schema.get("properties", {}))
+        keys = ", ".join(f"'{key}'" for key in extra)
+        return Text(
+            f"unknown key {keys}" + (f"; allowed keys: {allowed}" if allowed else ""),
+            f"{'clés inconnues' if len(extra) > 1 else 'clé inconnue'} {keys}"
+            + (f"; clés permises : {allowed}" if allowed else ""),
         )
     if validator == "pattern":
         if value == "\\S":
-            return "must not be empty"
-        expected = error.schema.get("description") or PATTERN_WORDS.get(value, value)
-        return f"{error.instance!r} is not in the expected form ({expected})"
+            return Text("must not be empty", "ne doit pas être vide")
+        description = error.schema.get("description")
+        if description:
+            expected = Text(description, DESCRIPTIONS_FR.get(description, description))
+        else:
+            expected = PATTERN_WORDS.get(value, Text(value, value))
+        return Text(
+            f"{error.instance!r} is not in the expected form ({expected.en})",
+            f"{error.instance!r} n'est pas dans la forme attendue ({expected.fr})",
+        )
     if validator == "enum":
-        return f"{error.instance!r} is not one of: {', '.join(map(str, value))}"
+        values = ", ".join(map(str, value))
+        return Text(
+            f"{error.instance!r} is not one of: {values}",
+            f"{error.instance!r} ne fait pas partie des valeurs permises : {values}",
+        )
     if validator == "const":
-        return f"must be {json.dumps(value)}"
+        return Text(f"must be {json.dumps(value)}", f"doit valoir {json.dumps(value)}")
     if validator == "type":
-        expected = " or ".join(value) if isinstance(value, list) else value
-        reason = f"must be of type {expected}, not {type(error.instance).__name__} ({error.instance!r})"
-        if str(error.absolute_path[-1] if error.absolute_path else "").endswith("_cents"):
-            reason += "; money is written in whole cents ($12.50 is 1250)"
-        elif value == "string" and type(error.instance) in (int, float, bool):
-            reason += "; to write it as text, put it in quotes"
-        return reason
+        return _type_reason(error)
     if validator in ("minimum", "maximum"):
-        bound = "below the minimum" if validator == "minimum" else "above the maximum"
-        return f"{error.instance} is {bound} {value}"
+        if validator == "minimum":
+            return Text(
+                f"{error.instance} is below the minimum {value}",
+                f"{error.instance} est inférieur au minimum {value}",
+            )
+        return Text(
+            f"{error.instance} is above the maximum {value}",
+            f"{error.instance} est supérieur au maximum {value}",
+        )
     if validator == "minItems":
-        return f"needs at least {value} item{'s' if value != 1 else ''}"
+        return Text(
+            f"needs at least {value} item{'s' if value != 1 else ''}",
+            f"doit compter au moins {value} élément{'s' if value > 1 else ''}",
+        )
     if validator == "uniqueItems":
-        return "lists the same item more than once"
+        return Text("lists the same item more than once", "contient le même élément plus d'une fois")
     if validator == "minProperties":
-        return "must not be empty"
+        return Text("must not be empty", "ne doit pas être vide")
     if validator == "not" and error.schema.get("not", {}).get("required") == ["choices"]:
-        return "'choices' is only allowed on questions and fields of type choice"
-    return error.message
+        return Text(
+            "'choices' is only allowed on questions and fields of type choice",
+            "'choices' n'est permis que pour les questions et les champs de type choice",
+        )
+    # A rule of the schema without words of its own: jsonschema's message, which is English.
+    return Text(error.message, f"non conforme au format des paquets : {error.message}")
+
+
+def _type_reason(error: jsonschema.ValidationError) -> Text:
+    value = error.validator_value
+    expected = " or ".join(value) if isinstance(value, list) else value
+    expected_fr = " ou ".join(value) if isinstance(value, list) else value
+    found = f"{type(error.instance).__name__} ({error.instance!r})"
+    en, fr = f"must be of type {expected}, not {found}", f"doit être de type {expected_fr}, et non {found}"
+    if str(error.absolute_path[-1] if error.absolute_path else "").endswith("_cents"):
+        en += "; money is written in whole cents ($12.50 is 1250)"
+        fr += "; les montants s'écrivent en cents entiers (12,50 $ s'écrit 1250)"
+    elif value == "string" and type(error.instance) in (int, float, bool):
+        en += "; to write it as text, put it in quotes"
+        fr += "; pour l'écrire comme du texte, mettez-le entre guillemets"
+    return Text(en, fr)
 
 
 def load_pack_set(sources: Sequence[PackSource]) -> PackSet:
@@ -200,7 +278,8 @@ def load_pack_set(sources: Sequence[PackSource]) -> PackSet:
     if problems:
         raise PackError(problems)
     if not parsed_packs:
-        raise PackError([PackProblem("(no files)", format_path(()), "no pack files were given")])
+        nothing = Text("no pack files were given", "aucun fichier de paquet n'a été fourni")
+        raise PackError([PackProblem.said("(no files)", format_path(()), nothing)])
     problems = check_packs(parsed_packs)
     if problems:
         raise PackError(problems)

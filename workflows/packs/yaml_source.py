@@ -12,11 +12,14 @@ from typing import Any
 import yaml
 
 from workflows.packs.errors import PathPart
+from workflows.text import Text
 
 
 class YamlFault(Exception):
-    def __init__(self, path: tuple[PathPart, ...], line: int | None, reason: str):
-        super().__init__(reason)
+    """A text that is not one readable YAML document; `reason` says why in both languages."""
+
+    def __init__(self, path: tuple[PathPart, ...], line: int | None, reason: Text):
+        super().__init__(reason.en)
         self.path, self.line, self.reason = path, line, reason
 
 
@@ -80,7 +83,7 @@ def parse_yaml(text: str) -> ParsedYaml:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
-        raise YamlFault((), mark.line + 1 if mark else None, f"not valid YAML: {problem}") from None
+        raise YamlFault((), mark.line + 1 if mark else None, _not_yaml(problem)) from None
     if root is not None:
         _reject_duplicate_keys(root, ())
     loader = yaml.SafeLoader("")
@@ -88,10 +91,15 @@ def parse_yaml(text: str) -> ParsedYaml:
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        raise YamlFault((), mark.line + 1 if mark else None, f"not valid YAML: {error}") from None
+        raise YamlFault((), mark.line + 1 if mark else None, _not_yaml(error)) from None
     finally:
         loader.dispose()
     return ParsedYaml(data, text)
+
+
+def _not_yaml(problem: object) -> Text:
+    """The parser's own words (PyYAML's, in English) are quoted as they are in both languages."""
+    return Text(f"not valid YAML: {problem}", f"YAML non valide : {problem}")
 
 
 def _reject_duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...]) -> None:
@@ -102,7 +110,10 @@ def _reject_duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...]) -> None:
                 raise YamlFault(
                     (*path, key.value),
                     key.start_mark.line + 1,
-                    f"the key '{key.value}' appears twice in the same mapping",
+                    Text(
+                        f"the key '{key.value}' appears twice in the same mapping",
+                        f"la clé '{key.value}' figure deux fois dans le même tableau associatif (mapping)",
+                    ),
                 )
             seen.add(key.value)
             _reject_duplicate_keys(value, (*path, key.value))
