@@ -79,14 +79,20 @@ def complete_form(fields: Iterable[FormField], *, with_business_number: bool = F
 
 
 def draft_application(
-    session: Session, owner: User, answers: dict[str, Any] | None = None, *, consented: bool = False
+    session: Session,
+    owner: User,
+    answers: dict[str, Any] | None = None,
+    *,
+    consented: bool = False,
+    jurisdiction: str = TORONTO,
 ) -> tuple[Application, TriageResult]:
-    """A Toronto application with its form complete (and, with `consented`, every agency's consent)."""
+    """An application (Toronto's unless told) with its form complete (and, with `consented`, every
+    agency's consent)."""
     application, result = create_application(
         session,
         TriageEngine(load_active_pack_set(session)),
         owner_id=owner.id,
-        jurisdiction=TORONTO,
+        jurisdiction=jurisdiction,
         answers=TORONTO_FULL if answers is None else answers,
     )
     save_form(session, application, complete_form(fields_of(session, application)))
@@ -97,10 +103,12 @@ def draft_application(
 
 
 def submitted_application(
-    session: Session, owner: User, answers: dict[str, Any] | None = None
+    session: Session, owner: User, answers: dict[str, Any] | None = None, *, jurisdiction: str = TORONTO
 ) -> tuple[Application, TriageResult]:
     """A complete, consented application, submitted: its invoice is made and awaits payment."""
-    application, result = draft_application(session, owner, answers, consented=True)
+    application, result = draft_application(
+        session, owner, answers, consented=True, jurisdiction=jurisdiction
+    )
     submit(session, application, user_id=owner.id, now=NOW)
     return application, result
 
@@ -111,9 +119,10 @@ def paid_application(
     answers: dict[str, Any] | None = None,
     *,
     gateway: PaymentGateway | None = None,
+    jurisdiction: str = TORONTO,
 ) -> tuple[Application, TriageResult]:
     """A submitted application whose fee was paid by card: its permits are with the agencies."""
-    application, result = submitted_application(session, owner, answers)
+    application, result = submitted_application(session, owner, answers, jurisdiction=jurisdiction)
     outcome = pay(
         session,
         application,
@@ -154,8 +163,9 @@ def licensed_application(
     *,
     now: datetime = NOW,
     conditions: dict | None = None,
+    jurisdiction: str = TORONTO,
 ) -> tuple[Application, TriageResult]:
     """A paid application whose every permit was approved: its consolidated licence is issued."""
-    application, result = paid_application(session, owner, answers)
+    application, result = paid_application(session, owner, answers, jurisdiction=jurisdiction)
     approve_every_step(session, application, now=now, conditions=conditions)
     return application, result

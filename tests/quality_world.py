@@ -12,23 +12,13 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from licences.models import Licence
 from tests.answer_sets import TORONTO_FULL_NO_SIGN, VANCOUVER, VANCOUVER_FULL
-from tests.factories import NOW, approve_every_step, complete_form, paid_application, user
-from workflows.applications import (
-    consent_requests,
-    create_application,
-    fields_of,
-    give_consent,
-    save_form,
-    submit,
-)
+from tests.factories import NOW, approve_every_step, licensed_application, paid_application, user
 from workflows.applications.replies import answer_information_request
 from workflows.applications.store import cases_of
 from workflows.models import Application, PermitCase, PermitEvent
-from workflows.pack_store import load_active_pack_set
-from workflows.payments import SimulatedGateway, pay
+from workflows.payments import SimulatedGateway
 from workflows.quality import Period
 from workflows.tasks import approve, claim, reject, request_info
-from workflows.triage import TriageEngine
 from workflows.workflow_templates import APPROVED, REJECTED
 
 SUBMITTED = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
@@ -127,26 +117,6 @@ def seed(
 
 
 def vancouver_licensed(session: Session, owner: User) -> Application:
-    """A Vancouver restaurant taken all the way to its licence, as the factories do for Toronto."""
-    application, _ = create_application(
-        session,
-        TriageEngine(load_active_pack_set(session)),
-        owner_id=owner.id,
-        jurisdiction=VANCOUVER,
-        answers=VANCOUVER_FULL,
-    )
-    save_form(session, application, complete_form(fields_of(session, application)))
-    agencies = [request.agency_code for request in consent_requests(session, application)]
-    give_consent(session, application, agencies, user_id=owner.id, now=NOW)
-    submit(session, application, user_id=owner.id, now=NOW)
-    outcome = pay(
-        session,
-        application,
-        idempotency_key=f"paid-{application.id}",
-        card_token="tok_approved",
-        gateway=SimulatedGateway(),
-        now=NOW,
-    )
-    assert outcome.payment.status == "succeeded"
-    approve_every_step(session, application)
+    """A Vancouver restaurant taken all the way to its licence."""
+    application, _ = licensed_application(session, owner, VANCOUVER_FULL, jurisdiction=VANCOUVER)
     return application
