@@ -48,6 +48,8 @@ CHROMIUM_FLAGS = [
 #: Every agency with a clerk's task in the Toronto restaurant's journey (tests/answer_sets.py), in
 #: the order their tasks open up, so few rounds of the queues approve everything.
 CLERK_AGENCIES = ("ON-PHU", "ON-AGCO", "TO-TB", "TO-TPH", "TO-MLS", "TO-TS")
+#: The longest browser tests, each run in English and in French (`_spread_the_long_tests`).
+LONG_TESTS = ("test_the_whole_journey_in_a_browser", "test_the_pages_the_journey_does_not_reach")
 
 
 def _missing() -> str | None:
@@ -65,7 +67,7 @@ def _missing() -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     ours = [item for item in items if here in Path(item.path).parents]
-    _spread_the_journeys(items, ours)
+    _spread_the_long_tests(items, ours)
     reason = _missing() if ours else None
     if reason is None:
         return
@@ -75,15 +77,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def _spread_the_journeys(items: list[pytest.Item], ours: list[pytest.Item]) -> None:
-    """Put the two long journeys apart among the browser tests, so that pytest-xdist, which hands
-    each worker consecutive tests, starts them on different workers."""
-    journeys = [item for item in ours if item.originalname == "test_the_whole_journey_in_a_browser"]
-    if len(journeys) < 2:
+def _spread_the_long_tests(items: list[pytest.Item], ours: list[pytest.Item]) -> None:
+    """Put the two languages of each long test apart among the browser tests (the first ones at
+    the start, the others in the middle), so that pytest-xdist, which hands each worker consecutive
+    tests, starts them on different workers."""
+    found = [[item for item in ours if item.originalname == name] for name in LONG_TESTS]
+    found = [runs for runs in found if len(runs) >= 2]
+    if not found:
         return
-    others = [item for item in ours if item not in journeys]
+    front = [runs[0] for runs in found]
+    back = [item for runs in found for item in runs[1:]]
+    others = [item for item in ours if item not in front and item not in back]
     middle = max(1, len(others) // 2)
-    spread = [journeys[0], *others[:middle], *journeys[1:], *others[middle:]]
+    spread = [*front, *others[:middle], *back, *others[middle:]]
     start = items.index(ours[0])
     if items[start : start + len(ours)] == ours:  # one block, as collected from this folder
         items[start : start + len(ours)] = spread

@@ -79,3 +79,17 @@ def test_the_api_still_answers_errors_in_json(app, client, monkeypatch):
     assert response.get_json()["errors"][0]["message"].startswith(
         "Something went wrong on our side. Reference: "
     )
+
+
+def test_pages_name_a_served_icon_whose_answer_leaves_the_session_cookie_alone(client):
+    """Browsers fetch the icon after the page; if that answer set the session cookie, arriving after
+    the next page's, it could put back a session without that page's CSRF token."""
+    client.get("/account/signin?lang=fr")  # the visitor now has a session
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg"' in page
+
+    icon = client.get("/static/favicon.svg")
+    icon.close()  # a static file is streamed: close it as the server would
+
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert "Set-Cookie" not in icon.headers
