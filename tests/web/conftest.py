@@ -1,8 +1,10 @@
 """Fixtures for tests through HTTP: a client that behaves like a browser, CSRF tokens included."""
 
 import re
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import event
 
 from accounts.service import create_account
 
@@ -34,3 +36,19 @@ def sign_in(client, email: str, password: str = PASSWORD):
     if 'name="csrf_token"' in page:
         data["csrf_token"] = csrf_token(page)
     return client.post("/account/signin", data=data)
+
+
+@contextmanager
+def counted(app):
+    """The SQL statements the app sends to the database while the block runs, whitespace folded."""
+    connection = app.extensions["guichet.db"].sessions.kw["bind"]
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", count)

@@ -8,13 +8,12 @@ import io
 import re
 
 import pytest
-from sqlalchemy import event as sqlalchemy_event
 
 from accounts.service import create_account
 from app.db import db_session as app_session
 from tests.factories import licensed_application, paid_application
 from tests.quality_world import PERIOD, ZONING, seed
-from tests.web.conftest import PASSWORD, csrf_token, sign_in
+from tests.web.conftest import PASSWORD, counted, csrf_token, sign_in
 from workflows.models import Application
 from workflows.quality import PERMIT_COLUMNS, SUMMARY_COLUMNS, answer_survey
 
@@ -178,17 +177,8 @@ def test_the_summary_csv_has_the_applications_and_the_survey(app, seeded):
 
 
 def _statements_for_page(app, client) -> int:
-    connection = app.extensions["guichet.db"].sessions.kw["bind"]
-    statements = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    sqlalchemy_event.listen(connection, "before_cursor_execute", count)
-    try:
+    with counted(app) as statements:
         assert client.get(f"/staff/quality?{OCTOBER}").status_code == 200
-    finally:
-        sqlalchemy_event.remove(connection, "before_cursor_execute", count)
     return len(statements)
 
 
