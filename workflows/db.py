@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -79,3 +79,20 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 
 def _sqlite_begin(connection) -> None:
     connection.exec_driver_sql("BEGIN")
+
+
+# An UPDATE that matches no row: it changes nothing but takes SQLite's one write lock. Every
+# database made by the migrations has Alembic's version table.
+_SQLITE_TAKE_WRITE_LOCK = text("UPDATE alembic_version SET version_num = version_num WHERE 0")
+
+
+def take_sqlite_write_lock(session: Session) -> None:
+    """On SQLite, take the database's write lock now, before reading what the transaction changes.
+
+    SQLite has no row locks (no FOR UPDATE) and one writer at a time. A transaction that waits
+    for the write lock before reading takes its turn; one that read first fails at once with
+    "database is locked" when it tries to write, since waiting could deadlock. Other databases
+    lock rows or advisory keys instead, so this does nothing there.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(_SQLITE_TAKE_WRITE_LOCK)

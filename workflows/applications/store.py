@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.applications.errors import NotADraft
+from workflows.db import take_sqlite_write_lock
 from workflows.models import Application, PermitCase, PermitEvent
 from workflows.pack_store import load_pinned_pack_set
 from workflows.packs.model import Chain, PackSet, Permit
 from workflows.workflow_templates import DRAFT, WITHDRAWN
-
-# SQLite has no FOR UPDATE: an UPDATE that matches no row takes the database write lock instead.
-_SQLITE_TAKE_WRITE_LOCK = text("UPDATE applications SET id = id WHERE 0")
 
 
 def lock_application(session: Session, application_id: int) -> Application | None:
@@ -23,8 +21,7 @@ def lock_application(session: Session, application_id: int) -> Application | Non
     Two requests changing one application (a form save and a submission, say) take turns,
     so neither acts on what the other is about to change.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(_SQLITE_TAKE_WRITE_LOCK)
+    take_sqlite_write_lock(session)
     statement = select(Application).where(Application.id == application_id).with_for_update()
     return session.scalars(statement.execution_options(populate_existing=True)).one_or_none()
 
@@ -35,8 +32,7 @@ def lock_application_of_case(session: Session, case_id: int) -> Application | No
     On SQLite the write lock is taken before anything is read: a transaction that reads
     first cannot wait for the lock, it fails at once when another is writing.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(_SQLITE_TAKE_WRITE_LOCK)
+    take_sqlite_write_lock(session)
     application_id = session.scalar(select(PermitCase.application_id).where(PermitCase.id == case_id))
     return None if application_id is None else lock_application(session, application_id)
 

@@ -27,14 +27,13 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from accounts.models import User
 from workflows.audit.chain import entry_hash, plain_details
 from workflows.audit.models import GENESIS_HASH, AuditEntry
-from workflows.db import utcnow
+from workflows.db import take_sqlite_write_lock, utcnow
 
 #: The advisory lock of the log on PostgreSQL ("guichet" in ASCII). Larger than any 32-bit
 #: value, so it cannot meet a lock named by hashtext(), like the ledger's disbursement lock.
 LOCK_KEY = int.from_bytes(b"guichet", "big")
 _POSTGRES_LOCK = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=LOCK_KEY)
 # SQLite has no FOR UPDATE: an UPDATE that matches no row takes the database write lock.
-_SQLITE_LOCK = text("UPDATE audit_log SET id = id WHERE 0")
 
 _PENDING = "guichet.audit.pending"  # session.info key: [(transaction queued in, entry), ...]
 MAX_ACTION, MAX_SUBJECT = 64, 128  # the columns' lengths
@@ -137,7 +136,7 @@ def _take_lock(session: Session) -> None:
     if dialect == "postgresql":
         session.execute(_POSTGRES_LOCK)
     elif dialect == "sqlite":
-        session.execute(_SQLITE_LOCK)
+        take_sqlite_write_lock(session)
     else:
         raise NotImplementedError(f"no audit log lock for {dialect}")
 

@@ -26,10 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.db import utcnow
+from workflows.db import take_sqlite_write_lock, utcnow
 from workflows.notifications.models import OutboxMessage
 from workflows.notifications.smtp import Mailer, OutgoingEmail, describe_failure
 
@@ -51,7 +51,6 @@ SENDING_LEASE = timedelta(minutes=5)
 ERROR_MAX_LENGTH = 1000
 
 # SQLite has no FOR UPDATE: an UPDATE that matches no row takes the database write lock instead.
-_SQLITE_TAKE_WRITE_LOCK = text("UPDATE outbox SET id = id WHERE 0")
 
 Sessions = Callable[[], Session]
 
@@ -135,8 +134,7 @@ def keep_sending(
 
 def _claim(make_session: Sessions, now: datetime) -> OutgoingEmail | None:
     with make_session() as session, session.begin():
-        if session.get_bind().dialect.name == "sqlite":
-            session.execute(_SQLITE_TAKE_WRITE_LOCK)
+        take_sqlite_write_lock(session)
         statement = (
             select(OutboxMessage)
             .where(

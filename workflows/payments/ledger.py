@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from workflows.db import take_sqlite_write_lock
 from workflows.payments.models import (
     Disbursement,
     Invoice,
@@ -194,8 +195,8 @@ def _received_before(session: Session, until: datetime) -> dict[str, int]:
 def _take_disbursement_lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext('guichet.disburse'))"))
-    else:  # SQLite: an UPDATE matching no row takes the database write lock
-        session.execute(text("UPDATE disbursements SET id = id WHERE 0"))
+    else:
+        take_sqlite_write_lock(session)
 
 
 def verify(session: Session) -> list[str]:

@@ -21,13 +21,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, select, text
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows.db import utcnow
+from workflows.db import take_sqlite_write_lock, utcnow
 from workflows.models import PermitCase, PermitEvent, WorkflowDefinition
 from workflows.packs.model import Chain, Permit
 from workflows.permit_workflow.errors import ConcurrentChange, TransitionNotAllowed, WorkflowError
@@ -162,21 +162,14 @@ def restore_workflows(session: Session, workflows: Iterable[str]) -> None:
         register_template(row.key, template)
 
 
-# -- locking ---------------------------------------------------------------------------------
-
-# SQLite has one writer at a time and no FOR UPDATE. A transaction whose first statement writes
-# waits its turn for the write lock (busy timeout); one that read first fails at once with
-# "database is locked" when it tries to write, since waiting could deadlock. An UPDATE that
-# matches no row takes the write lock and changes nothing.
-_SQLITE_TAKE_WRITE_LOCK = text("UPDATE permit_cases SET version = version WHERE 0")
+# -- locking (SQLite: workflows.db.take_sqlite_write_lock says why the write lock comes first) ---
 
 
 def _lock(session: Session, where: ColumnElement[bool]) -> list[PermitCase]:
     """Lock an application's cases until the transaction ends and return them fresh, in id order,
     with the workflows they follow known to this process."""
     try:
-        if session.get_bind().dialect.name == "sqlite":
-            session.execute(_SQLITE_TAKE_WRITE_LOCK)
+        take_sqlite_write_lock(session)
         statement = select(PermitCase).where(where).order_by(PermitCase.id).with_for_update()
         cases = list(session.scalars(statement.execution_options(populate_existing=True)))
     except StaleDataError as error:  # autoflush of a change made to a stale case

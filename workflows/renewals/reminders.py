@@ -13,11 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from workflows.applications.store import chain_of
+from workflows.db import take_sqlite_write_lock
 from workflows.models import Application, PermitCase
 from workflows.notifications import notify
 from workflows.renewals.models import RenewalReminder
@@ -47,7 +48,7 @@ def send_renewal_reminders(session: Session, *, now: datetime) -> ReminderReport
 
     One email per application and threshold lists its permits and their expiry dates.
     """
-    _take_write_lock(session)
+    take_sqlite_write_lock(session)  # two runs take turns instead of one failing
     horizon = now + timedelta(days=max(REMINDER_DAYS))
     cases = session.scalars(
         select(PermitCase)
@@ -90,10 +91,3 @@ def _claim(session: Session, case: PermitCase, days: int, now: datetime) -> bool
         .returning(RenewalReminder.id)
     )
     return session.execute(statement).scalar_one_or_none() is not None
-
-
-def _take_write_lock(session: Session) -> None:
-    """SQLite: take the write lock before reading, so two runs take turns instead of one failing
-    when it tries to write after reading (PostgreSQL needs nothing: the unique key arbitrates)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE renewal_reminders SET id = id WHERE 0"))
