@@ -9,7 +9,7 @@ PORT ?= 5000
 PYTEST_ARGS ?= -n auto
 export FLASK_APP := wsgi
 
-.PHONY: run test lint format bench translations extract-messages clean
+.PHONY: run test lint format bench bench-load translations extract-messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Guichet needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -62,6 +62,18 @@ format: $(VENV)/.installed-test
 bench: $(VENV)/.installed-run
 	$(BIN)/python bench/triage.py
 	$(BIN)/python bench/licence.py
+
+$(VENV)/.installed-bench: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
+
+# The load benchmarks need PostgreSQL (the local server unless given --database-url) and
+# pgbench; each seeds its own database. docs/performance.md has their latest figures.
+bench-load: $(VENV)/.installed-bench translations
+	$(BIN)/python bench/decisions.py
+	$(BIN)/python bench/journeys.py
+	$(BIN)/python bench/scale.py --reuse
+	$(BIN)/python bench/pack_memory.py
 
 # After changing user-facing text: refresh the French catalogue, then translate the new entries.
 extract-messages: $(VENV)/.installed-run

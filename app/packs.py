@@ -38,18 +38,25 @@ class EngineCache:
         cached = self._cached
         now = time.monotonic()
         if now - cached.checked_at >= current_app.config["PACKS_REFRESH_SECONDS"]:
+            del cached  # not held by this thread while new packs load
             with self._lock:
-                session = db_session()
-                revision = packs_revision(session)
-                if revision != self._cached.revision:
-                    pack_set = load_active_pack_set(session)
-                    self._cached = _Cached(TriageEngine(pack_set) if pack_set else None, revision, now)
-                else:
-                    self._cached.checked_at = now
+                self._refresh(now)
                 cached = self._cached
         if cached.engine is None:
             raise NoPacksLoaded("No permit pack is loaded. Run: flask packs load")
         return cached.engine
+
+    def _refresh(self, now: float) -> None:
+        session = db_session()
+        revision = packs_revision(session)
+        if revision == self._cached.revision:
+            self._cached.checked_at = now
+            return
+        # Let go of the packs in force until now before reading the new ones: held during the
+        # load, they would double a worker's memory (two countries' packs) and leave it there.
+        self._cached = _Cached()
+        pack_set = load_active_pack_set(session)
+        self._cached = _Cached(TriageEngine(pack_set) if pack_set else None, revision, now)
 
 
 def triage_engine() -> TriageEngine:

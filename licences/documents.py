@@ -6,7 +6,6 @@ from sqlalchemy.orm import Session
 
 from licences.issuance import latest_licence
 from licences.models import Licence
-from licences.pdf import licence_pdf
 from workflows.models import Application
 from workflows.text import Text
 
@@ -40,6 +39,9 @@ def licence_to_download(session: Session, application: Application) -> Licence:
 
 def licence_document(licence: Licence, verify_url: str) -> bytes:
     """The PDF of one licence version; `verify_url` is its public verification page, put in the QR code."""
+    # ReportLab (8 MB) is loaded by the first PDF a worker draws, not by every worker at start.
+    from licences.pdf import licence_pdf
+
     return licence_pdf(
         licence.content, signature=licence.signature, key_id=licence.key_id, verify_url=verify_url
     )

@@ -10,6 +10,7 @@ granted and only when the licence would say something new, so calling it twice i
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import exists, select
@@ -46,18 +47,27 @@ def latest_licence(session: Session, application_id: int) -> Licence | None:
     )
 
 
-def issue_licence_if_due(session: Session, application: Application, *, now: datetime) -> Licence | None:
+def issue_licence_if_due(
+    session: Session,
+    application: Application,
+    *,
+    now: datetime,
+    cases: Sequence[PermitCase] | None = None,
+    chain: Chain | None = None,
+) -> Licence | None:
     """Issue a new version if the application is wholly granted and its licence would change.
 
     Permits granted since the last version get their issue time (now) and, when their pack
     gives a validity, their expiry. Returns the version in force afterwards (new or not), or
-    None while a permit is still pending or one was refused.
+    None while a permit is still pending or one was refused. A caller that holds them already
+    (a clerk's decision) passes the application's `cases`, all of them, as this transaction
+    locked and changed them, and its pinned `chain`, so neither is read again.
     """
-    cases = cases_of(session, application.id)
+    cases = list(cases) if cases is not None else cases_of(session, application.id)
     restore_workflows(session, {case.workflow for case in cases})
     if application_status(cases).state != "licensed":
         return None
-    chain = chain_of(session, application)
+    chain = chain if chain is not None else chain_of(session, application)
     _date_new_grants(session, chain, cases, now)
     content = licence_content(
         application,

@@ -1,8 +1,13 @@
 """Publishing packs to the database: versions, validation against the packs in force, all or nothing."""
 
-import pytest
-from sqlalchemy import func, select
+import gc
+import weakref
+from weakref import WeakValueDictionary
 
+import pytest
+from sqlalchemy import func, select, update
+
+from workflows import pack_store
 from workflows.models import PackVersion
 from workflows.pack_store import (
     active_versions,
@@ -12,8 +17,8 @@ from workflows.pack_store import (
     publish_packs,
     validate_with_active,
 )
-from workflows.packs import PackError
-from workflows.packs.loader import PackSource, bundled_pack_directory
+from workflows.packs import PackError, loader
+from workflows.packs.loader import PackSource, bundled_pack_directory, read_pack_directory, schema_stamp
 
 TORONTO_FILE = bundled_pack_directory() / "toronto-3520005.yaml"
 
@@ -130,3 +135,107 @@ def test_a_worker_with_packs_older_than_those_in_force_pins_the_versions_it_tria
     assert pinned_versions(stale, db_session, "3520005") == {"CA": 1, "CA-ON": 1, "3520005": 1}
     fresh = load_active_pack_set(db_session)
     assert pinned_versions(fresh, db_session, "3520005") == {"CA": 1, "CA-ON": 1, "3520005": 2}
+
+
+# -- the schema stamp: what a worker may skip, and only while the text is the one stamped -------
+
+
+@pytest.fixture
+def cold_cache(monkeypatch):
+    """A process that has compiled no pack yet: the next load reads and checks the texts."""
+    monkeypatch.setattr(pack_store, "_compiled", WeakValueDictionary())
+    monkeypatch.setattr(pack_store, "_recent", [])
+
+
+@pytest.fixture
+def schema_checks(monkeypatch) -> list[int]:
+    """Counts the texts checked against the JSON Schema."""
+    checked: list[int] = []
+    validator = loader._schema_validator()
+
+    class Counting:
+        def iter_errors(self, data):
+            checked.append(1)
+            return validator.iter_errors(data)
+
+    monkeypatch.setattr(loader, "_schema_validator", Counting)
+    return checked
+
+
+def test_a_published_version_records_the_schema_check_its_text_passed(db_session):
+    [result] = publish_packs(db_session, [toronto(("amount_cents: 51600", "amount_cents: 52600"))])
+    row = db_session.scalar(
+        select(PackVersion).where(
+            PackVersion.jurisdiction_code == "3520005", PackVersion.version == result.version
+        )
+    )
+    assert row.schema_check == schema_stamp(row.sha256)
+    assert all(v.schema_check == schema_stamp(v.sha256) for v in active_versions(db_session))
+
+
+def test_a_worker_skips_the_schema_check_of_stamped_texts_only(db_session, cold_cache, schema_checks):
+    assert load_active_pack_set(db_session) is not None
+    assert schema_checks == []
+    db_session.execute(
+        update(PackVersion).where(PackVersion.jurisdiction_code == "CA-ON").values(schema_check=None)
+    )
+    pack_store._recent.clear()
+    assert "CA-ON" in load_active_pack_set(db_session).packs
+    assert len(schema_checks) == 1  # Ontario's, which no stamp vouches for
+
+
+def test_a_row_edited_in_the_database_is_checked_in_full_and_rejected(db_session, cold_cache):
+    """The stamp holds the text's digest: a text changed behind the publication loses it, even
+    when its recorded digest is left as it was, and the schema check it needed is made."""
+    active = PackVersion.active.is_(True)
+    tampered = toronto(("processing_days: 10", 'processing_days: "ten"')).text
+    db_session.execute(
+        update(PackVersion).where(PackVersion.jurisdiction_code == "3520005", active).values(source=tampered)
+    )
+    with pytest.raises(PackError) as raised:
+        load_active_pack_set(db_session)
+    [problem] = raised.value.problems
+    assert problem.file == "toronto-3520005.yaml"
+    assert "must be of type integer" in problem.reason
+
+
+def test_a_stamp_made_under_another_schema_counts_for_nothing(
+    db_session, cold_cache, schema_checks, monkeypatch
+):
+    monkeypatch.setattr(loader, "SCHEMA_CHECK_REVISION", loader.SCHEMA_CHECK_REVISION + 1)
+    loader._schema_check.cache_clear()
+    try:
+        load_active_pack_set(db_session)
+        assert len(schema_checks) == len(active_versions(db_session))
+    finally:
+        monkeypatch.undo()
+        loader._schema_check.cache_clear()
+
+
+def test_publishing_the_same_files_again_stamps_versions_published_without(db_session, schema_checks):
+    db_session.execute(update(PackVersion).values(schema_check=None))
+    db_session.expire_all()
+    results = publish_packs(db_session, read_pack_directory(bundled_pack_directory()))
+    assert not any(result.changed for result in results)
+    assert all(v.schema_check == schema_stamp(v.sha256) for v in active_versions(db_session))
+
+
+def test_a_publication_checks_only_the_new_files_against_the_schema(db_session, schema_checks):
+    publish_packs(db_session, [toronto(("amount_cents: 51600", "amount_cents: 52600"))])
+    assert len(schema_checks) == 1
+
+
+def test_the_texts_in_force_are_read_parents_first(db_session):
+    codes = [source.filename for source in pack_store._TextsInForce(db_session)]
+    assert codes[:1] == ["ca.yaml"]
+    assert sorted(codes[1:3]) == ["ca-bc.yaml", "ca-on.yaml"]
+    assert all(source.schema_checked for source in pack_store._TextsInForce(db_session))
+
+
+def test_a_worker_keeps_no_set_superseded_by_a_publication(db_session):
+    before = weakref.ref(load_active_pack_set(db_session))
+    publish_packs(db_session, [toronto(("amount_cents: 51600", "amount_cents: 99900"))])
+    after = load_active_pack_set(db_session)
+    gc.collect()
+    assert before() is None
+    assert load_active_pack_set(db_session) is after  # found again while in use

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from accounts.models import User
 from tests.answer_sets import TORONTO, TORONTO_FULL, TORONTO_FULL_PERMITS
+from workflows.db import take_sqlite_write_lock
 from workflows.models import Application, PermitCase, PermitEvent, StateIsReadOnly
 from workflows.packs.loader import bundled_pack_directory, load_pack_set, read_pack_directory
 from workflows.packs.model import PackSet
@@ -26,6 +27,7 @@ from workflows.permit_workflow import (
     diagram,
     fire,
     history,
+    lock_application_of_case,
     machine,
     open_cases,
     open_cases_from_triage,
@@ -324,12 +326,9 @@ def test_paying_twice_is_refused(world):
         record_payment(world.session, world.application.id)
 
 
-def _statements_to_approve(world: World, codes: int) -> list[str]:
-    cases = world.open({f"S{codes}-{number}": "review" for number in range(codes)})
-    world.submit_and_pay()
-    case_id, clerk_id = next(iter(cases.values())).id, world.clerk.id
-    world.session.expire_all()  # as in a new request
-    connection = world.session.connection()
+def _statements(session, action) -> list[str]:
+    """The statements `action()` sends, whitespace folded."""
+    connection = session.connection()
     statements = []
 
     def count(_conn, _cursor, statement, *_args):
@@ -337,22 +336,90 @@ def _statements_to_approve(world: World, codes: int) -> list[str]:
 
     sqlalchemy_event.listen(connection, "before_cursor_execute", count)
     try:
-        fire(world.session, with_row_lock(world.session, case_id), "approve", actor_id=clerk_id)
+        action()
     finally:
         sqlalchemy_event.remove(connection, "before_cursor_execute", count)
     return statements
+
+
+def _statements_to_approve(world: World, codes: int, *, locking_the_application: bool = False) -> list[str]:
+    cases = world.open({f"S{codes}-{number}": "review" for number in range(codes)})
+    world.submit_and_pay()
+    case_id, clerk_id = next(iter(cases.values())).id, world.clerk.id
+    world.session.expire_all()  # as in a new request
+
+    def approve() -> None:
+        if locking_the_application:
+            locked = lock_application_of_case(world.session, case_id)
+            fire(world.session, locked.case(case_id), "approve", actor_id=clerk_id, locked=locked.cases)
+        else:
+            fire(world.session, with_row_lock(world.session, case_id), "approve", actor_id=clerk_id)
+
+    return _statements(world.session, approve)
 
 
 def test_a_transition_costs_the_same_few_statements_however_many_permits(world):
     few, many = _statements_to_approve(world, 2), _statements_to_approve(world, 12)
     assert len(few) == len(many)
     kinds = [statement.split()[0] for statement in few]
-    # lock and load, lock again in fire, update the case, write its history
-    if world.session.get_bind().dialect.name == "sqlite":  # a no-op write takes the write lock first
-        assert kinds == ["UPDATE", "SELECT", "UPDATE", "SELECT", "UPDATE", "INSERT"]
-    else:
-        assert kinds == ["SELECT", "SELECT", "UPDATE", "INSERT"]
+    # lock and load, lock again in fire, update the case, write its history (on SQLite, the
+    # transaction took the write lock when it opened the cases, and does not send it again)
+    assert kinds == ["SELECT", "SELECT", "UPDATE", "INSERT"]
+    if world.session.get_bind().dialect.name == "postgresql":
         assert all(statement.endswith("FOR UPDATE") for statement in few[:2])
+
+
+def test_a_transition_on_cases_locked_with_their_application_reads_them_once(world):
+    few = _statements_to_approve(world, 2, locking_the_application=True)
+    many = _statements_to_approve(world, 12, locking_the_application=True)
+    assert len(few) == len(many)
+    kinds = [statement.split()[0] for statement in few]
+    if world.session.get_bind().dialect.name == "postgresql":
+        # the application, then its cases once its lock is granted; fire reads neither again
+        assert kinds == ["SELECT", "SELECT", "UPDATE", "INSERT"]
+        assert few[0].startswith("SELECT applications.") and few[0].endswith("FOR UPDATE")
+        assert few[1].endswith("FOR UPDATE OF permit_cases")
+    else:  # the write lock keeps every other writer out: one statement reads it all
+        assert kinds == ["SELECT", "UPDATE", "INSERT"]
+
+
+def test_locking_the_application_of_a_case(world):
+    cases = world.open({"P": "review", "Q": "review"})
+    locked = lock_application_of_case(world.session, cases["Q"].id)
+    assert locked.application is world.application and locked.owner is world.applicant
+    assert locked.cases == sorted(cases.values(), key=lambda case: case.id)
+    assert locked.case(cases["P"].id) is cases["P"] and locked.case(10**9) is None
+    assert lock_application_of_case(world.session, 10**9) is None
+
+
+def test_fire_refuses_a_case_that_is_not_among_the_locked_cases_given(world):
+    cases = world.open({"P": "review", "Q": "review"})
+    world.submit_and_pay()
+    with pytest.raises(ValueError, match="not among the locked cases"):
+        fire(world.session, cases["P"], "approve", actor_id=world.clerk.id, locked=[cases["Q"]])
+    assert cases["P"].state == "review"
+
+
+def test_a_transaction_takes_sqlites_write_lock_once(db_session):
+    """It lasts until the transaction ends: asking again sends nothing, nor does a savepoint; a
+    new transaction takes it again, and so does one whose savepoint that took it rolled back."""
+
+    def take() -> None:
+        take_sqlite_write_lock(db_session)
+
+    lock = ["UPDATE alembic_version SET version_num = version_num WHERE 0"]
+    if db_session.get_bind().dialect.name != "sqlite":
+        lock = []  # row locks and advisory locks instead: nothing to take
+    assert _statements(db_session, take) == lock
+    assert _statements(db_session, take) == []
+    with db_session.begin_nested():
+        assert _statements(db_session, take) == []
+    db_session.commit()  # the test's savepoint: the session's transaction ends
+    savepoint = db_session.begin_nested()
+    assert _statements(db_session, take) == lock
+    savepoint.rollback()
+    assert _statements(db_session, take) == lock
+    assert _statements(db_session, take) == []
 
 
 # -- the state is the engine's -------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
+import weakref
 from datetime import timedelta
 
 import pytest
@@ -16,6 +19,7 @@ from workflows.applications.store import cases_of, chain_of
 from workflows.audit.models import AuditEntry
 from workflows.models import Consent, PermitCase
 from workflows.notifications.models import OutboxMessage
+from workflows.pack_store import load_active_pack_set
 from workflows.payments import SimulatedGateway
 from workflows.payments.models import Refund
 from workflows.permit_workflow import TransitionNotAllowed
@@ -35,6 +39,7 @@ from workflows.tasks import (
     request_info,
     view_task,
 )
+from workflows.tasks import queue as queue_module
 from workflows.tasks.view import shared_fields
 
 LATER = NOW + timedelta(hours=1)
@@ -113,12 +118,74 @@ def test_the_queue_is_sorted_by_due_date_filtered_and_paginated(db_session, worl
     assert _queue(db_session, people["clerk"], state="review").total == 2
     assert _queue(db_session, people["clerk"], state="plan_review").total == 0
     assert _queue(db_session, people["clerk"], municipality="5915022").total == 0
-    choices = queue_choices(db_session, people["clerk"])
+
+
+def test_the_filter_menus_offer_the_agencys_permits_and_the_steps_its_queue_shows(db_session, world):
+    """From the packs: Toronto Buildings decides zoning and signs (one review step) and building
+    permits (plan review, inspection, final approval), only in Toronto; a supervisor's queue also
+    holds the steps waiting for the applicant's answer."""
+    _, _, people = world
+    packs = load_active_pack_set(db_session)
+    choices = queue_choices(packs, people["clerk"])
     assert (choices.permit_codes, choices.states, choices.municipalities) == (
-        ("TO-ZONING",),
-        ("review",),
+        ("TO-BUILDING", "TO-SIGN", "TO-ZONING"),
+        ("final_approval", "inspection", "plan_review", "review"),
         (TORONTO,),
     )
+    supervisor = queue_choices(packs, user(db_session, "supervisor", "TO-TB"))
+    assert set(supervisor.states) == set(choices.states) | {
+        f"{step}_info_requested" for step in choices.states
+    }
+    provincial = queue_choices(packs, user(db_session, "clerk", "ON-AGCO"))
+    assert "ON-AGCO" in provincial.permit_codes and provincial.municipalities == (TORONTO,)
+    assert queue_choices(packs, people["owner"]).permit_codes == ()
+    assert queue_choices(packs, people["clerk"]) is choices  # once per pack set and agency
+
+
+def test_the_menus_cache_does_not_keep_a_superseded_pack_set_alive(db_session, world):
+    _, _, people = world
+    packs = dataclasses.replace(load_active_pack_set(db_session))  # a set of this test's own
+    queue_choices(packs, people["clerk"])
+    superseded = weakref.ref(packs)
+    del packs
+    gc.collect()
+    assert superseded() is None
+
+
+def test_the_count_stops_at_its_limit_and_the_pages_go_on_past_it(db_session, world, monkeypatch):
+    _, _, people = world
+    for _ in range(3):
+        paid_application(db_session, people["owner"], NO_SIGN)
+    monkeypatch.setattr(queue_module, "COUNT_LIMIT", 2)  # 4 zoning reviews wait
+    first = _queue(db_session, people["clerk"], page_size=2)
+    assert (first.total, first.more, first.has_next, len(first.tasks)) == (2, True, True, 2)
+    second = _queue(db_session, people["clerk"], page=2, page_size=2)
+    assert (second.more, second.has_next, len(second.tasks)) == (True, True, 2)
+    third = _queue(db_session, people["clerk"], page=3, page_size=2)
+    assert (third.tasks, third.has_next) == ((), False)
+    assert {t.id for t in first.tasks}.isdisjoint(t.id for t in second.tasks)
+    monkeypatch.setattr(queue_module, "COUNT_LIMIT", 4)  # exactly the limit: counted, no more
+    exact = _queue(db_session, people["clerk"], page_size=2)
+    assert (exact.total, exact.more, exact.pages) == (4, False, 2)
+
+
+def test_tasks_without_a_due_date_come_last_then_by_age(db_session, world):
+    _, cases, people = world
+    others = [paid_application(db_session, people["owner"], NO_SIGN)[0] for _ in range(2)]
+    zoning = [
+        db_session.scalar(
+            select(PermitCase).where(PermitCase.application_id == a.id, PermitCase.permit_code == "TO-ZONING")
+        )
+        for a in others
+    ]
+    zoning[0].decision_due_at = None
+    zoning[1].decision_due_at = NOW  # sooner than the world's, due NOW + 10 days
+    db_session.flush()
+    assert [t.id for t in _queue(db_session, people["clerk"]).tasks] == [
+        zoning[1].id,
+        cases["TO-ZONING"].id,
+        zoning[0].id,
+    ]
 
 
 @pytest.mark.parametrize(

@@ -141,27 +141,35 @@ class AtLeast(Condition):
         return set().union(*(part.permit_codes() for part in self.parts))
 
 
-def compile_condition(data: Mapping[str, Any]) -> Condition:
-    """Turn a condition as written in a pack (already schema-checked) into a Condition."""
+def _itself(leaf: Condition) -> Condition:
+    return leaf
+
+
+def compile_condition(data: Mapping[str, Any], leaf: Callable[[Condition], Condition] = _itself) -> Condition:
+    """Turn a condition as written in a pack (already schema-checked) into a Condition.
+
+    `leaf` is given every leaf built (a comparison, a permit, `always`) and returns the one to
+    use: loading thousands of packs passes one that hands back a single object for equal leaves.
+    """
     if "always" in data:
-        return Always()
+        return leaf(Always())
     if "all" in data:
-        parts = tuple(compile_condition(part) for part in data["all"])
+        parts = tuple(compile_condition(part, leaf) for part in data["all"])
         return AtLeast(len(parts), parts)
     if "any" in data:
-        return AtLeast(1, tuple(compile_condition(part) for part in data["any"]))
+        return AtLeast(1, tuple(compile_condition(part, leaf) for part in data["any"]))
     if "at_least" in data:
         spec = data["at_least"]
-        return AtLeast(spec["count"], tuple(compile_condition(part) for part in spec["of"]))
+        return AtLeast(spec["count"], tuple(compile_condition(part, leaf) for part in spec["of"]))
     if "not" in data:
-        return Not(compile_condition(data["not"]))
+        return Not(compile_condition(data["not"], leaf))
     if "permit" in data:
-        return PermitApplies(data["permit"])
+        return leaf(PermitApplies(data["permit"]))
     (op,) = (key for key in data if key in COMPARISONS)
     value = data[op]
     if op == "in":
         value = frozenset(value)
-    return Compare(data["question"], op, value)
+    return leaf(Compare(data["question"], op, value))
 
 
 def comparison_leaves(data: Mapping[str, Any], path: tuple[Any, ...]):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -86,6 +86,9 @@ def _sqlite_begin(connection) -> None:
 _SQLITE_TAKE_WRITE_LOCK = text("UPDATE alembic_version SET version_num = version_num WHERE 0")
 
 
+_SQLITE_WRITE_LOCK_TAKEN_IN = "guichet.sqlite_write_lock"  # session.info key: the transaction that took it
+
+
 def take_sqlite_write_lock(session: Session) -> None:
     """On SQLite, take the database's write lock now, before reading what the transaction changes.
 
@@ -93,6 +96,29 @@ def take_sqlite_write_lock(session: Session) -> None:
     for the write lock before reading takes its turn; one that read first fails at once with
     "database is locked" when it tries to write, since waiting could deadlock. Other databases
     lock rows or advisory keys instead, so this does nothing there.
+
+    The lock lasts until the transaction ends, so a transaction (or a savepoint inside it) that
+    took it already does not send the statement again: a clerk's decision locks the application,
+    its permits and the audit log, each of which asks for it.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(_SQLITE_TAKE_WRITE_LOCK)
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    taken_in = session.info.get(_SQLITE_WRITE_LOCK_TAKEN_IN)
+    if taken_in is not None and _within(_innermost_transaction(session), taken_in):
+        return
+    session.execute(_SQLITE_TAKE_WRITE_LOCK)
+    session.info[_SQLITE_WRITE_LOCK_TAKEN_IN] = _innermost_transaction(session)
+
+
+def _innermost_transaction(session: Session) -> SessionTransaction | None:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    """Whether `transaction` is `ancestor` or runs inside it (a savepoint of it): a transaction
+    that has ended is no one's ancestor, as a new one is a new object."""
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False

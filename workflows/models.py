@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,6 +34,10 @@ class PackVersion(Base):
     published_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id")
     )  # None: loaded by `flask packs load`
+    #: `schema_stamp` of the text when it passed the JSON Schema at publication: workers then skip
+    #: its schema check. None (published before stamps, or stamped under another schema) until
+    #: the next publication checks it again.
+    schema_check: Mapped[str | None] = mapped_column(String(64))
 
 
 class Application(Base):
@@ -105,7 +109,17 @@ class PermitCase(Base):
     __tablename__ = "permit_cases"
     __table_args__ = (
         UniqueConstraint("application_id", "permit_code"),
-        Index("ix_permit_cases_queue", "agency_code", "waiting_on", "decision_due_at"),
+        # The queue: an agency's open tasks in the order pages show them, so a page reads its
+        # rows off the index however many tasks wait. Closed permits (waiting on nobody, most
+        # of the table in time) are left out of it.
+        Index(
+            "ix_permit_cases_queue",
+            "agency_code",
+            "decision_due_at",
+            "id",
+            postgresql_where=text("waiting_on IS NOT NULL"),
+            sqlite_where=text("waiting_on IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -3,20 +3,27 @@
 Publishing validates the new files together with every pack already in force (a new
 Toronto pack must still fit Ontario's), then records a new version only for the
 jurisdictions whose text changed. Callers run it inside one transaction.
+
+Each version records that its text passed the JSON Schema (`schema_stamp`), so reading the
+packs in force skips that check for texts that still match their stamp, and only that one:
+every other check runs on every load, and a set that fails any is never used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from threading import Lock
+from weakref import WeakValueDictionary
 
 import yaml
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from workflows.memory import release_free_memory
 from workflows.models import PackVersion
-from workflows.packs.loader import PackSource, load_pack_set
+from workflows.packs.loader import PackSource, load_pack_set, schema_stamp
 from workflows.packs.model import PackSet
 from workflows.packs.yaml_source import FAST_LOADER
 
@@ -48,11 +55,25 @@ def _jurisdiction_code(source: PackSource) -> str | None:
         return None
 
 
+def _published_source(filename: str, text: str, stamp: str | None) -> PackSource:
+    """A published text, whose schema check is skipped only if its stamp is this very text's."""
+    source = PackSource(filename, text)
+    if stamp is not None and stamp == schema_stamp(source.sha256):
+        return PackSource(filename, text, schema_checked=True)
+    return source
+
+
+def _kept(in_force: Iterable[PackVersion], replaced: set[str | None]) -> list[PackVersion]:
+    """The versions in force that stay, parents first (CA, then CA-XX, then 7 digits), the order
+    in which the loader reads packs without reading any twice."""
+    kept = [v for v in in_force if v.jurisdiction_code not in replaced]
+    return sorted(kept, key=lambda v: len(v.jurisdiction_code))
+
+
 def _combined(in_force: Iterable[PackVersion], new_sources: Sequence[PackSource]) -> list[PackSource]:
     """The new files plus every pack in force that they do not replace: the set once published."""
-    replaced = {_jurisdiction_code(source) for source in new_sources}
-    kept = [PackSource(v.filename, v.source) for v in in_force if v.jurisdiction_code not in replaced]
-    return kept + list(new_sources)
+    kept = _kept(in_force, {_jurisdiction_code(source) for source in new_sources})
+    return [_published_source(v.filename, v.source, v.schema_check) for v in kept] + list(new_sources)
 
 
 def validate_with_active(session: Session, new_sources: Sequence[PackSource]) -> PackSet:
@@ -68,13 +89,20 @@ def publish_packs(
     `published_by_id` is the administrator who published them (None: an operator's command).
     """
     in_force = {v.jurisdiction_code: v for v in active_versions(session)}
-    combined = _combined(in_force.values(), new_sources)
-    pack_set = load_pack_set(combined)
+    codes = [_jurisdiction_code(source) for source in new_sources]
+    kept = _kept(in_force.values(), set(codes))
+    kept_sources = [_published_source(v.filename, v.source, v.schema_check) for v in kept]
+    pack_set = load_pack_set(kept_sources + list(new_sources))
+    # Every text of the set has now passed the schema: record it where it was not recorded yet
+    # (versions published before stamps existed, or stamped under another schema).
+    for version, source in zip(kept, kept_sources, strict=True):
+        if not source.schema_checked:
+            version.schema_check = schema_stamp(source.sha256)
     results = []
-    for source in new_sources:
-        code = _jurisdiction_code(source)
+    for source, code in zip(new_sources, codes, strict=True):
         current = in_force.get(code)
         if current is not None and current.sha256 == source.sha256:
+            current.schema_check = schema_stamp(source.sha256)
             results.append(PublishedPack(code, current.version, changed=False))
             continue
         latest = session.scalar(
@@ -91,50 +119,103 @@ def publish_packs(
                 sha256=source.sha256,
                 active=True,
                 published_by_id=published_by_id,
+                schema_check=schema_stamp(source.sha256),
             )
         )
         results.append(PublishedPack(code, version, changed=True))
     session.flush()
-    _remember(pack_set, combined)
+    _remember(pack_set)
     return results
 
 
-_compiled: dict[tuple[str, ...], PackSet] = {}
+#: Compiled sets by their texts' digests, sorted, for as long as anything uses them: workers,
+#: pinned applications and tests that read the same versions compile them once.
+_compiled: WeakValueDictionary[tuple[str, ...], PackSet] = WeakValueDictionary()
+#: The few latest sets, kept even while nothing uses them: an application's pinned packs are
+#: read again on each of its pages, and a worker that has just published finds the set it
+#: compiled when it next reads the packs in force.
+_recent: list[PackSet] = []
+_RECENT_SETS = 4
 _compiled_lock = Lock()
 
 
-def _key(sources: Sequence[PackSource]) -> tuple[str, ...]:
-    return tuple(sorted(source.sha256 for source in sources))
+def _key(pack_set: PackSet) -> tuple[str, ...]:
+    return tuple(sorted(pack.sha256 for pack in pack_set.packs.values()))
 
 
-def _remember(pack_set: PackSet, sources: Sequence[PackSource]) -> None:
+def _remember(pack_set: PackSet) -> None:
+    """Keep `pack_set` findable, and let go of the earlier sets whose jurisdictions it all holds:
+    the packs in force before a publication (a worker must not keep two countries' packs) or an
+    application's few packs, quick to compile again."""
     with _compiled_lock:
-        if len(_compiled) >= 4:  # a few recent sets: enough for workers and tests, bounded memory
-            _compiled.pop(next(iter(_compiled)))
-        _compiled[_key(sources)] = pack_set
+        _compiled[_key(pack_set)] = pack_set
+        _recent[:] = [kept for kept in _recent if not kept.packs.keys() <= pack_set.packs.keys()]
+        _recent.append(pack_set)
+        del _recent[:-_RECENT_SETS]
 
 
 def _compiled_set(versions: Sequence[PackVersion]) -> PackSet:
-    """Compile these versions, or reuse the set compiled from the same texts.
-
-    Compiled sets are kept per content digest, so workers, pinned applications and tests
-    that read the same versions compile them once.
-    """
-    sources = [PackSource(v.filename, v.source) for v in versions]
-    key = _key(sources)
+    """Compile these versions, or reuse the set compiled from the same texts."""
+    sources = [_published_source(v.filename, v.source, v.schema_check) for v in versions]
     with _compiled_lock:
-        cached = _compiled.get(key)
+        cached = _compiled.get(tuple(sorted(source.sha256 for source in sources)))
     if cached is not None:
         return cached
     pack_set = load_pack_set(sources)
-    _remember(pack_set, sources)
+    _remember(pack_set)
     return pack_set
 
 
+class _TextsInForce:
+    """The texts in force, parents first, read from the database each time they are iterated.
+
+    The loader compiles each pack as it reads it, so a worker never holds every text of the
+    country at once; it reads them a second time only to report a problem.
+    """
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def __iter__(self) -> Iterator[PackSource]:
+        rows = self._session.execute(
+            select(PackVersion.filename, PackVersion.source, PackVersion.schema_check)
+            .where(PackVersion.active)
+            # CA, then CA-XX, then the municipalities' 7 digits: parents before their children.
+            .order_by(func.length(PackVersion.jurisdiction_code), PackVersion.jurisdiction_code)
+            .execution_options(yield_per=64)
+        )
+        try:
+            for filename, text, stamp in rows:
+                yield _published_source(filename, text, stamp)
+        finally:
+            rows.close()
+
+
 def load_active_pack_set(session: Session) -> PackSet | None:
-    """The packs in force, compiled; None before any pack was published."""
-    versions = active_versions(session)
-    return _compiled_set(versions) if versions else None
+    """The packs in force, compiled; None before any pack was published.
+
+    A process that compiled the same texts already reads only their codes and digests. After
+    compiling, the memory the load used is handed back to the system (see `workflows.memory`).
+    """
+    in_force = session.execute(
+        select(PackVersion.jurisdiction_code, PackVersion.sha256).where(PackVersion.active)
+    ).all()
+    if not in_force:
+        return None
+    with _compiled_lock:
+        cached = _compiled.get(tuple(sorted(digest for _, digest in in_force)))
+        if cached is not None:
+            return cached
+        # The packs in force until now are let go before the new ones are read, not after: a
+        # worker does not hold two countries' packs at once, and the new ones take the memory
+        # the old ones leave (whoever still uses the old set keeps it until done).
+        codes = {code for code, _ in in_force}
+        _recent[:] = [kept for kept in _recent if not kept.packs.keys() <= codes]
+    pack_set = load_pack_set(_TextsInForce(session))
+    _remember(pack_set)
+    gc.collect()  # the load's cyclic garbage (parsers, validation errors) before giving pages back
+    release_free_memory()
+    return pack_set
 
 
 def pinned_versions(pack_set: PackSet, session: Session, jurisdiction: str) -> dict[str, int]:
@@ -163,19 +244,22 @@ def pinned_versions(pack_set: PackSet, session: Session, jurisdiction: str) -> d
 
 
 def load_pinned_pack_set(session: Session, versions: dict[str, int]) -> PackSet:
-    """The packs exactly as they were when an application was made, whatever was published since."""
-    rows = list(
-        session.scalars(
-            select(PackVersion).where(
-                or_(
-                    *(
-                        and_(PackVersion.jurisdiction_code == code, PackVersion.version == version)
-                        for code, version in versions.items()
-                    )
-                )
-            )
+    """The packs exactly as they were when an application was made, whatever was published since.
+
+    Compiled sets are found by the texts' digests, so a process that compiled these texts
+    already (a warm worker) reads only the digests, not the texts, which it reads otherwise.
+    """
+    pinned = or_(
+        *(
+            and_(PackVersion.jurisdiction_code == code, PackVersion.version == version)
+            for code, version in versions.items()
         )
     )
-    if len(rows) != len(versions):
+    digests = list(session.scalars(select(PackVersion.sha256).where(pinned)))
+    if len(digests) != len(versions):
         raise LookupError(f"pinned pack versions missing: {versions}")
-    return _compiled_set(rows)
+    with _compiled_lock:
+        cached = _compiled.get(tuple(sorted(digests)))
+    if cached is not None:
+        return cached
+    return _compiled_set(list(session.scalars(select(PackVersion).where(pinned))))

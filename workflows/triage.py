@@ -195,12 +195,13 @@ def evaluate(chain: Chain, answers: Mapping[str, Any]) -> TriageResult:
     """Apply every rule of the chain to answers already validated."""
     applied: set[str] = set()
     matched: dict[str, tuple[Permit, tuple[Fact, ...]]] = {}
-    for permit in chain.permits:  # rule order: a permit's rule may read permits before it
+    rank: dict[str, int] = {}  # the chain's permit_rank of the permits that apply
+    for index, permit in enumerate(chain.permits):  # rule order: a rule may read permits before it
         holds, facts = permit.applies_if.evaluate(answers, applied)
         if holds:
             applied.add(permit.code)
             matched[permit.code] = (permit, facts)
-    rank = chain.permit_rank
+            rank[permit.code] = index
     before = {
         code: tuple(sorted((d for d in chain.prerequisites(permit) if d in matched), key=rank.__getitem__))
         for code, (permit, _facts) in matched.items()

@@ -14,12 +14,14 @@ from app.api.ownership import read_own_application
 from app.auth import api_user_required
 from app.db import db_session
 from app.i18n import current_language
-from workflows.payments.receipt import ReceiptUnavailable, render_receipt
 
 
 @api.get("/v1/applications/<int:application_id>/receipt.pdf")
 @api_user_required
 def get_receipt(application_id: int):
+    # ReportLab (8 MB) is loaded by the first PDF a worker draws, not by every worker at start.
+    from workflows.payments.receipt import ReceiptUnavailable, render_receipt
+
     session = db_session()
     application = read_own_application(application_id)
     language = current_language()

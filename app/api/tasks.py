@@ -7,12 +7,10 @@ the task's state does not allow answers 409 with the actions allowed now (`allow
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from flask import abort, g, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
 
 from app.api import api
 from app.api.errors import field_errors, json_object_body
@@ -20,7 +18,6 @@ from app.auth import api_user_required
 from app.db import db_session, transaction
 from app.i18n import current_language
 from app.payments import payment_gateway
-from workflows.applications.store import cases_of
 from workflows.db import utcnow
 from workflows.models import PermitCase
 from workflows.permit_workflow import ConcurrentChange
@@ -30,15 +27,10 @@ from workflows.tasks import (
     TaskConflict,
     TaskInputError,
     TaskNotFound,
-    approve,
-    claim,
     is_agency_staff,
     is_overdue,
+    perform,
     queue_page,
-    reassign,
-    reject,
-    release,
-    request_info,
     task_actions,
     view_task,
 )
@@ -102,6 +94,7 @@ def get_queue():
         page=page.page,
         page_size=page.page_size,
         total=page.total,
+        more=page.more,
     )
 
 
@@ -149,21 +142,22 @@ def _task_document(view: TaskView) -> dict:
     }
 
 
-def _acting(
-    task_id: int, act: Callable[[Session, object], PermitCase], *, allowed_body: tuple[str, ...] = ()
-):
-    """Run one action in one transaction; refusals become 404, 409 (with `allowed`) or 422."""
+def _acting(task_id: int, action: str, takes: str | None = None, **options):
+    """Do one action in one transaction; refusals become 404, 409 (with `allowed`) or 422.
+
+    `takes` names the one property the body may carry, the action's argument.
+    """
     staff = _staff()
     body = json_object_body() if request.get_data() else {}
-    unknown = sorted(set(body) - set(allowed_body))
+    unknown = sorted(set(body) - {takes})
     if unknown:
         return field_errors(422, [(key, _("Unknown property.")) for key in unknown])
     language = current_language()
     try:
         with transaction() as session:
-            case = act(session, staff, body)
-            allowed = task_actions(case, cases_of(session, case.application_id), staff)
-            document = {**_task_json(case, utcnow()), "allowed": [api_action(a) for a in allowed]}
+            task = perform(session, action, task_id, staff, body.get(takes), now=utcnow(), **options)
+            allowed = task_actions(task.case, task.cases, staff)
+            document = {**_task_json(task.case, utcnow()), "allowed": [api_action(a) for a in allowed]}
     except TaskNotFound:
         abort(404, description=_("No such task."))
     except TaskConflict as error:
@@ -179,52 +173,34 @@ def _acting(
 @api.post("/v1/tasks/<int:task_id>/claim")
 @api_user_required
 def claim_task(task_id: int):
-    return _acting(task_id, lambda session, staff, _body: claim(session, task_id, staff, now=utcnow()))
+    return _acting(task_id, "claim")
 
 
 @api.post("/v1/tasks/<int:task_id>/release")
 @api_user_required
 def release_task(task_id: int):
-    return _acting(task_id, lambda session, staff, _body: release(session, task_id, staff, now=utcnow()))
+    return _acting(task_id, "release")
 
 
 @api.post("/v1/tasks/<int:task_id>/reassign")
 @api_user_required
 def reassign_task(task_id: int):
-    return _acting(
-        task_id,
-        lambda session, staff, body: reassign(session, task_id, staff, body.get("clerk_id"), now=utcnow()),
-        allowed_body=("clerk_id",),
-    )
+    return _acting(task_id, "reassign", "clerk_id")
 
 
 @api.post("/v1/tasks/<int:task_id>/approve")
 @api_user_required
 def approve_task(task_id: int):
-    return _acting(
-        task_id,
-        lambda session, staff, body: approve(session, task_id, staff, body.get("conditions"), now=utcnow()),
-        allowed_body=("conditions",),
-    )
+    return _acting(task_id, "approve", "conditions")
 
 
 @api.post("/v1/tasks/<int:task_id>/reject")
 @api_user_required
 def reject_task(task_id: int):
-    return _acting(
-        task_id,
-        lambda session, staff, body: reject(
-            session, task_id, staff, body.get("reason"), gateway=payment_gateway(), now=utcnow()
-        ),
-        allowed_body=("reason",),
-    )
+    return _acting(task_id, "reject", "reason", gateway=payment_gateway())
 
 
 @api.post("/v1/tasks/<int:task_id>/request-info")
 @api_user_required
 def request_info_task(task_id: int):
-    return _acting(
-        task_id,
-        lambda session, staff, body: request_info(session, task_id, staff, body.get("message"), now=utcnow()),
-        allowed_body=("message",),
-    )
+    return _acting(task_id, "request_info", "message")

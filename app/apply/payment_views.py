@@ -25,7 +25,6 @@ from workflows.applications.store import chain_of
 from workflows.db import utcnow
 from workflows.payments import PaymentRefused, invoice_of, pay, refunds_by_line
 from workflows.payments.gateway import TEST_CARDS
-from workflows.payments.receipt import ReceiptUnavailable, render_receipt
 
 #: What the simulated processor's test cards are called on the page (a real processor's own
 #: card form would give the token instead).
@@ -122,6 +121,9 @@ def _page(application, problem: str | None):
 @login_required
 def receipt(application_id: int):
     """The receipt of the one payment, in the applicant's language, once the invoice is paid."""
+    # ReportLab (8 MB) is loaded by the first PDF a worker draws, not by every worker at start.
+    from workflows.payments.receipt import ReceiptUnavailable, render_receipt
+
     application = read_application(application_id)
     try:
         pdf = render_receipt(db_session(), application, current_language())

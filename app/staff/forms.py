@@ -38,8 +38,8 @@ class QueueFilterForm(FlaskForm):
 
 
 def _offer(field: SelectField, anything: str, values: Iterable[str], name: Callable[[str], str]) -> None:
-    """The values present among the tasks, by name, and the one chosen even when no task has it now
-    (so the menu never shows "any" while the list is filtered)."""
+    """The values the agency's work can have, by name, and the one chosen even when the packs no
+    longer have it (so the menu never shows "any" while the list is filtered)."""
     offered = {*values, *([field.data] if field.data else [])}
     options = sorted(((value, name(value)) for value in offered), key=lambda option: option[1])
     field.choices = [SelectChoice("", anything)] + [SelectChoice(value, label) for value, label in options]

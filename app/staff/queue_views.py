@@ -27,8 +27,9 @@ def queue():
     member = staff_member()
     session = db_session()
     language = current_language()
-    names = PackNames(triage_engine().packs, language)
-    form = QueueFilterForm(queue_choices(session, member), names, formdata=request.args or None)
+    packs = triage_engine().packs
+    names = PackNames(packs, language)
+    form = QueueFilterForm(queue_choices(packs, member), names, formdata=request.args or None)
     context = {
         "form": form,
         "names": names,

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from accounts.service import create_account
+from accounts.service import create_account, issue_token
 from app.db import db_session
 from tests.factories import paid_application
 from tests.web.conftest import PASSWORD, csrf_token, sign_in
@@ -29,6 +29,7 @@ from workflows.applications.store import cases_of, chain_of
 from workflows.audit.models import AuditEntry
 from workflows.db import utcnow
 from workflows.models import Application, PermitCase
+from workflows.tasks import queue as queue_module
 
 ZONING = "TO-ZONING"  # Toronto Building's (TO-TB) first task of a paid Toronto restaurant
 
@@ -194,6 +195,27 @@ def test_the_queue_is_filtered_and_paginated_keeping_its_filters(app, world):
     assert "No task matches these filters." in none and "0 tasks" in none
     assert '<option selected value="TO-HEALTH">' in none  # still shown as chosen
     assert clerk.get("/staff/queue?page=0").status_code == 422
+
+
+def test_a_queue_past_the_count_limit_says_more_than_and_still_pages_on(app, world, monkeypatch):
+    with database(app) as session:
+        owner = session.get(User, session.get(Application, world.application_id).owner_id)
+        paid_application(session, owner)
+    monkeypatch.setattr(queue_module, "COUNT_LIMIT", 1)  # three of TO-TB's tasks wait for a clerk
+    clerk = signed_in(app, CLERK)
+    first = page_of(clerk.get("/staff/queue?page_size=1"))
+    assert re.search(r'<p id="task-count">More than 1 tasks · page 1</p>', first)
+    next_link = html.unescape(re.search(r'<a href="([^"]+)" rel="next">', first).group(1))
+    second = page_of(clerk.get(next_link))
+    assert "page 2" in second and 'rel="prev"' in second and 'rel="next"' in second
+    assert len(re.findall(r'<tr id="task-', first + second)) == 2
+    api = clerk.get("/api/v1/queue?page_size=1", headers={"Authorization": f"Bearer {_token(app, CLERK)}"})
+    assert (api.json["total"], api.json["more"], len(api.json["tasks"])) == (1, True, 1)
+
+
+def _token(app, email: str) -> str:
+    with database(app) as session:
+        return issue_token(session, session.scalar(select(User).where(User.email == email)))
 
 
 def test_a_supervisor_sees_whose_turn_it_is_and_tasks_others_claimed(app, world):

@@ -22,21 +22,21 @@ from workflows.models import PermitCase
 BUDGETS = {
     "sqlite": {
         "triage": 3,
-        "queue page": 7,
+        "queue page": 6,
         "task page": 13,
         "dashboard page": 11,
         "application document": 8,
-        "claim": 15,
-        "approve": 24,
+        "claim": 8,
+        "approve": 13,
     },
     "postgresql": {
         "triage": 3,
-        "queue page": 7,
-        "task page": 14,
+        "queue page": 6,
+        "task page": 13,
         "dashboard page": 11,
         "application document": 8,
-        "claim": 13,
-        "approve": 20,
+        "claim": 9,
+        "approve": 13,
     },
 }
 

@@ -26,17 +26,6 @@ def lock_application(session: Session, application_id: int) -> Application | Non
     return session.scalars(statement.execution_options(populate_existing=True)).one_or_none()
 
 
-def lock_application_of_case(session: Session, case_id: int) -> Application | None:
-    """Lock the application a permit case belongs to (as `lock_application`); None if no such case.
-
-    On SQLite the write lock is taken before anything is read: a transaction that reads
-    first cannot wait for the lock, it fails at once when another is writing.
-    """
-    take_sqlite_write_lock(session)
-    application_id = session.scalar(select(PermitCase.application_id).where(PermitCase.id == case_id))
-    return None if application_id is None else lock_application(session, application_id)
-
-
 def pinned_pack_set(session: Session, application: Application) -> PackSet:
     """The packs exactly as they were when the application was made (compiled once per process)."""
     return load_pinned_pack_set(session, application.pack_versions)

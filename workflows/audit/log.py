@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from datetime import UTC, datetime
 
-from sqlalchemy import event, select, text
+from sqlalchemy import BigInteger, bindparam, event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from accounts.models import User
@@ -32,7 +32,7 @@ from workflows.db import take_sqlite_write_lock, utcnow
 #: The advisory lock of the log on PostgreSQL ("guichet" in ASCII). Larger than any 32-bit
 #: value, so it cannot meet a lock named by hashtext(), like the ledger's disbursement lock.
 LOCK_KEY = int.from_bytes(b"guichet", "big")
-_POSTGRES_LOCK = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=LOCK_KEY)
+_POSTGRES_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", LOCK_KEY, type_=BigInteger)))
 # SQLite has no FOR UPDATE: an UPDATE that matches no row takes the database write lock.
 
 _PENDING = "guichet.audit.pending"  # session.info key: [(transaction queued in, entry), ...]
@@ -97,8 +97,10 @@ def write_pending(session: Session) -> list[AuditEntry]:
     pending = session.info.pop(_PENDING, [])
     if not pending:
         return []
-    _share_actors(session, {entry.actor_id for _transaction, entry in pending} - {None})
-    _take_lock(session)
+    _take_lock(session, {entry.actor_id for _transaction, entry in pending} - {None})
+    # A statement of its own, after the lock's: a statement reads what was committed when it
+    # began, so one that also waited for the lock would miss the entry of the transaction it
+    # waited for, and fork the chain.
     last = session.execute(
         select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).first()
@@ -122,19 +124,23 @@ def write_pending(session: Session) -> list[AuditEntry]:
     return entries
 
 
-def _share_actors(session: Session, actor_ids: set[int]) -> None:
-    """On PostgreSQL, inserting an entry locks its actor's row (FOR KEY SHARE, the foreign key's
-    check). Taken here, before the log's lock, so that the log's lock stays the last: otherwise a
-    transaction changing that user's email, then logging, would wait for us while we wait for it."""
-    if actor_ids and session.get_bind().dialect.name == "postgresql":
-        statement = select(User.id).where(User.id.in_(sorted(actor_ids))).order_by(User.id)
-        session.execute(statement.with_for_update(read=True, key_share=True))
+def _take_lock(session: Session, actor_ids: set[int]) -> None:
+    """Take the log's lock, after the rows of the entries' actors on PostgreSQL.
 
-
-def _take_lock(session: Session) -> None:
+    Inserting an entry locks its actor's row there (FOR KEY SHARE, the foreign key's check).
+    Those rows are locked first, so that the log's lock stays the last: otherwise a transaction
+    changing that user's email, then logging, would wait for us while we wait for it. One
+    statement takes both, in that order: the count reads, and so locks, every actor's row
+    before the lock function is called on its one row.
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.execute(_POSTGRES_LOCK)
+        statement = _POSTGRES_LOCK
+        if actor_ids:
+            actors = select(User.id).where(User.id.in_(sorted(actor_ids))).order_by(User.id)
+            shared = actors.with_for_update(read=True, key_share=True).subquery()
+            statement = statement.select_from(select(func.count()).select_from(shared).subquery())
+        session.execute(statement)
     elif dialect == "sqlite":
         take_sqlite_write_lock(session)
     else:

@@ -108,9 +108,35 @@ def check_packs(packs: Sequence[ParsedPack]) -> list[PackProblem]:
             # A missing or wrong parent is already reported; judging this pack's references
             # against the wrong ancestors would only add misleading problems.
             continue
-        scope = scopes[parent].extended() if parent_level else Scope()
-        _check_pack(pack, scope, problems)
-        scopes[pack.code] = scope
+        scopes[pack.code], pack_problems = check_pack_alone(pack, scopes[parent] if parent_level else None)
+        problems.extend(pack_problems)
+    return problems
+
+
+def check_pack_alone(pack: ParsedPack, parent: Scope | None) -> tuple[Scope, list[PackProblem]]:
+    """One pack's checks against its ancestors (`parent`: its parent's scope; None for the federal
+    pack), exactly as `check_packs` makes them; returns the pack's own scope, for its children.
+
+    With `check_across_packs`, this lets packs be checked one at a time, parents first, without
+    every pack's parsed YAML standing in memory at once.
+    """
+    scope = parent.extended() if parent is not None else Scope()
+    problems: list[PackProblem] = []
+    _check_pack(pack, scope, problems)
+    return scope, problems
+
+
+def check_across_packs(packs: Sequence[ParsedPack]) -> list[PackProblem]:
+    """The checks `check_packs` makes across packs: jurisdiction codes and parents, postal prefixes,
+    and codes of agencies, permits and suggestions unique in the whole country.
+
+    They read only each pack's `jurisdiction` and the `code` of its agencies, permits and
+    suggestions, so they can run on those alone.
+    """
+    problems: list[PackProblem] = []
+    _check_jurisdictions(packs, problems)
+    _check_postal_prefixes(packs, problems)
+    _check_global_codes(packs, problems)
     return problems
 
 

@@ -1,28 +1,38 @@
 """Validating and loading permit packs, all together and all-or-nothing.
 
-Three passes: each file is parsed (YAML, duplicate keys) and checked against the JSON
-Schema; then every cross-reference is checked over all packs at once (`checks.py`);
-only when nothing at all is wrong are the packs compiled into a new PackSet. A caller
-therefore either gets a complete, consistent PackSet or a PackError listing every
-fault with its file, path and line: never a half-loaded set.
+Each file is parsed (YAML, duplicate keys) and checked against the JSON Schema; every
+cross-reference is checked (`checks.py`); only when nothing at all is wrong is a new
+PackSet returned. A caller therefore either gets a complete, consistent PackSet or a
+PackError listing every fault with its file, path and line: never a half-loaded set.
+
+Packs are read, checked and compiled one at a time, parents first, keeping only the
+compiled form of each (`_load_pack_by_pack`): a country's packs never stand in memory as
+parsed YAML all at once. At the first problem, the set is read again and checked all at
+once (`_load_all_at_once`), which lists every problem of every pack in one fixed order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
-from workflows.conditions import compile_condition
+from workflows.conditions import Condition, compile_condition
 from workflows.fees import compile_fee
-from workflows.packs.checks import check_packs, parents_first, rule_order
+from workflows.packs.checks import (
+    LEVEL_PARENT,
+    Scope,
+    check_across_packs,
+    check_pack_alone,
+    check_packs,
+    parents_first,
+    rule_order,
+)
 from workflows.packs.errors import PackError, PackProblem, format_path
 from workflows.packs.model import (
     Agency,
@@ -36,20 +46,30 @@ from workflows.packs.model import (
     Question,
     Suggestion,
 )
+from workflows.packs.sharing import Sharing
 from workflows.packs.workflow_checks import compile_workflow
 from workflows.packs.yaml_source import ParsedYaml, YamlFault, parse_yaml
 from workflows.text import Text
 from workflows.workflow_templates import WorkflowTemplate, register_template, template_key
+
+if TYPE_CHECKING:
+    import jsonschema
 
 PACK_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True, slots=True)
 class PackSource:
-    """A pack's YAML text and the name to report problems under."""
+    """A pack's YAML text and the name to report problems under.
+
+    `schema_checked` says that this very text is known to pass the JSON Schema in use: only a
+    record made when it was checked can say so (`pack_store` reads it from the text's published
+    version, see `schema_stamp`). Its schema check is then skipped; every other check is made.
+    """
 
     filename: str
     text: str
+    schema_checked: bool = field(default=False, compare=False)
 
     @property
     def sha256(self) -> str:
@@ -93,8 +113,46 @@ def bundled_pack_directory() -> Path:
 
 @cache
 def _schema_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads((resources.files("workflows.packs") / "pack.schema.json").read_text())
+    # Imported here: a worker whose packs all carry their schema stamp never needs jsonschema,
+    # which costs a process 3 MB.
+    import jsonschema
+
+    schema = json.loads(_schema_text())
     return jsonschema.Draft202012Validator(_inline_refs(schema, schema["$defs"], ()))
+
+
+def _schema_text() -> str:
+    return (resources.files("workflows.packs") / "pack.schema.json").read_text()
+
+
+#: Raise it when anything else that decides whether a text passes the schema changes (how the
+#: schema is prepared, how YAML becomes data): every stamp made before then stops counting.
+SCHEMA_CHECK_REVISION = 1
+
+
+@cache
+def _schema_check() -> str:
+    """What decides whether a text passes the schema: the schema itself, the versions of the
+    libraries that read the YAML and check it, and SCHEMA_CHECK_REVISION."""
+    return "\n".join(
+        (
+            hashlib.sha256(_schema_text().encode()).hexdigest(),
+            f"jsonschema {metadata.version('jsonschema')}",
+            f"PyYAML {metadata.version('PyYAML')}",
+            f"revision {SCHEMA_CHECK_REVISION}",
+        )
+    )
+
+
+def schema_stamp(text_sha256: str) -> str:
+    """The record that the text of digest `text_sha256` passed the JSON Schema now in use.
+
+    Stored with a published version, it lets a worker skip that text's schema check, about half
+    the time of a load. It holds the text's digest: a text changed afterwards (a row edited in
+    the database) no longer matches its stamp and is checked in full again, as is every text
+    once the schema or the libraries change. Every other check is made on every load.
+    """
+    return hashlib.sha256(f"{_schema_check()}\n{text_sha256}".encode()).hexdigest()
 
 
 def _inline_refs(node: Any, definitions: dict[str, Any], within: tuple[str, ...]) -> Any:
@@ -130,6 +188,8 @@ def parse_pack(source: PackSource) -> tuple[ParsedPack | None, list[PackProblem]
             )
         ]
     pack = ParsedPack(source, parsed)
+    if source.schema_checked:
+        return pack, []
     errors = sorted(
         _schema_validator().iter_errors(parsed.data), key=lambda e: list(map(str, e.absolute_path))
     )
@@ -266,8 +326,18 @@ def _type_reason(error: jsonschema.ValidationError) -> Text:
     return Text(en, fr)
 
 
-def load_pack_set(sources: Sequence[PackSource]) -> PackSet:
-    """Validate every pack together and compile them, or raise PackError listing every problem."""
+def load_pack_set(sources: Iterable[PackSource]) -> PackSet:
+    """Validate every pack together and compile them, or raise PackError listing every problem.
+
+    `sources` is read once, or a second time when a pack has a problem: a list, or any iterable
+    that can be read twice (`pack_store` streams the texts from the database).
+    """
+    pack_set = _load_pack_by_pack(sources)
+    return pack_set if pack_set is not None else _load_all_at_once(sources)
+
+
+def _load_all_at_once(sources: Iterable[PackSource]) -> PackSet:
+    """Parse every pack, check them all together, then compile: every problem is reported."""
     parsed_packs: list[ParsedPack] = []
     problems: list[PackProblem] = []
     for source in sources:
@@ -283,132 +353,276 @@ def load_pack_set(sources: Sequence[PackSource]) -> PackSet:
     problems = check_packs(parsed_packs)
     if problems:
         raise PackError(problems)
-    return _compile(parsed_packs)
+    compiler = _Compiler()
+    for order, parsed in enumerate(parents_first(parsed_packs)):
+        compiler.add(parsed, order)
+    return compiler.pack_set()
 
 
-def _text(data: dict[str, str] | None) -> Text | None:
-    return Text.from_data(data) if data is not None else None
+def _load_pack_by_pack(sources: Iterable[PackSource]) -> PackSet | None:
+    """The packs read, checked and compiled one at a time; None at the first problem of any kind.
 
-
-def _choices(data: list[dict[str, Any]] | None) -> tuple[Choice, ...]:
-    return tuple(Choice(choice["value"], Text.from_data(choice["label"])) for choice in data or ())
-
-
-def _compile(parsed_packs: list[ParsedPack]) -> PackSet:
-    packs: dict[str, Pack] = {}
-    agencies: dict[str, Agency] = {}
-    permits: dict[str, Permit] = {}
-    templates: dict[str, WorkflowTemplate] = {}
-    visible_workflows: dict[str, dict[str, str]] = {}  # jurisdiction -> workflow name -> key, along its chain
-    for parsed in parents_first(parsed_packs):
-        own = _compile_workflows(parsed, templates)
-        parent = parsed.data["jurisdiction"].get("parent")
-        visible_workflows[parsed.code] = {**visible_workflows.get(parent, {}), **own}
-        pack = _compile_pack(parsed, agencies, visible_workflows[parsed.code], own)
-        packs[pack.jurisdiction.code] = pack
-        permits.update((permit.code, permit) for permit in pack.permits)
-    chains = {
-        code: _chain(pack, packs) for code, pack in packs.items() if pack.jurisdiction.level == "municipal"
-    }
-    return PackSet(packs=packs, chains=chains, agencies=agencies, permits=permits, workflows=templates)
-
-
-def _compile_workflows(parsed: ParsedPack, templates: dict[str, WorkflowTemplate]) -> dict[str, str]:
-    """Build and register the pack's own workflows; returns name -> key.
-
-    Registering makes them known to the engine in this process. The key holds a digest of the
-    whole definition, so a changed workflow never replaces the one earlier cases follow.
+    A pack is checked against its ancestors' scopes as `check_packs` does, as soon as its
+    parent has passed (a pack read before its parent is read again after it); only packs that
+    can be parents keep their scope. The checks across packs run at the end, on what the compiled
+    packs declare. Whatever fails, or looks out of the ordinary (a parent that never comes, of
+    the wrong level, a code seen twice), returns None for `_load_all_at_once` to report.
     """
-    own = {}
+    compiler = _Compiler()
+    scopes: dict[str, Scope] = {}
+    levels: dict[str, str] = {}
+    waiting: dict[str, list[tuple[int, PackSource]]] = {}  # parent's code -> packs read before it
+    for order, source in enumerate(sources):
+        parsed, problems = parse_pack(source)
+        if parsed is None or problems:
+            return None
+        parent = parsed.data["jurisdiction"].get("parent")
+        if parent is not None and parent not in levels:
+            # Read again once its parent has passed, without its schema check, which it passed:
+            # holding the parsed YAML of every pack read before its parent is what this avoids.
+            checked = PackSource(source.filename, source.text, schema_checked=True)
+            waiting.setdefault(parent, []).append((order, checked))
+            continue
+        ready = [(order, parsed)]
+        while ready:
+            order_read, pack = ready.pop()
+            raw = pack.data["jurisdiction"]
+            code, level, parent = pack.code, raw["level"], raw.get("parent")
+            if code in levels or LEVEL_PARENT[level] != (levels[parent] if parent is not None else None):
+                return None
+            scope, problems = check_pack_alone(pack, scopes.get(parent) if parent is not None else None)
+            if problems:
+                return None
+            code = compiler.add(pack, order_read, level).jurisdiction.code  # the shared string
+            levels[code] = level
+            if level != "municipal":
+                scopes[code] = scope
+            for order_waiting, source_waiting in waiting.pop(code, ()):
+                parsed_again, _ = parse_pack(source_waiting)
+                if parsed_again is None:
+                    return None
+                ready.append((order_waiting, parsed_again))
+    if waiting or not levels:
+        return None
+    if check_across_packs([_declarations(pack) for pack in compiler.finish()]):
+        return None
+    return compiler.pack_set()
+
+
+def _declarations(pack: Pack) -> ParsedPack:
+    """What `check_across_packs` reads of a pack, taken from the compiled pack, only to know
+    whether there is a problem, never to report it."""
+    return ParsedPack(PackSource(pack.filename, ""), ParsedYaml(_Declared(pack), ""))
+
+
+class _Declared(Mapping[str, Any]):
+    """A compiled pack's jurisdiction and the codes it declares, in the shape of its YAML's data.
+
+    Each is made when it is read and dropped after: kept for 3,500 packs at once, they would
+    add to the load's peak what a pack's whole compiled form costs.
+    """
+
+    __slots__ = ("_pack",)
+    SECTIONS = ("agencies", "permits", "suggestions")
+
+    def __init__(self, pack: Pack):
+        self._pack = pack
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "jurisdiction":
+            jurisdiction = self._pack.jurisdiction
+            return {
+                "code": jurisdiction.code,
+                "level": jurisdiction.level,
+                "parent": jurisdiction.parent,
+                "postal_prefixes": jurisdiction.postal_prefixes,
+            }
+        if key in self.SECTIONS:
+            return [{"code": item.code} for item in getattr(self._pack, key)]
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("jurisdiction", *self.SECTIONS))
+
+    def __len__(self) -> int:
+        return 1 + len(self.SECTIONS)
+
+
+LEVEL_ORDER = {"federal": 0, "provincial": 1, "municipal": 2}
+
+
+class _Compiler:
+    """Compiles checked packs one at a time, each after its parent, into one PackSet.
+
+    Equal values across packs become one object (`Sharing`). The PackSet lists packs, agencies,
+    permits and workflows parents first and otherwise in the order the packs were read, however
+    they were fed in; workflow templates are registered only when the PackSet is made.
+    """
+
+    def __init__(self) -> None:
+        self._share: Sharing | None = Sharing()
+        self._compiled: list[tuple[int, int, Pack]] = []  # (level's rank, order read, pack)
+        self._templates: dict[str, dict[str, WorkflowTemplate]] = {}  # of packs that define some
+        self._agencies: dict[str, Agency] = {}
+        #: Jurisdiction -> workflow name -> key, along its chain; for packs that can be parents.
+        self._visible_workflows: dict[str, dict[str, str]] = {}
+
+    def add(self, parsed: ParsedPack, order: int, level: str | None = None) -> Pack:
+        if self._share is None:
+            raise RuntimeError("a pack was added after finish()")
+        level = level or parsed.data["jurisdiction"]["level"]
+        templates = _compile_workflows(parsed)
+        own = {template.name: key for key, template in templates.items()}
+        parent = parsed.data["jurisdiction"].get("parent")
+        visible = {**self._visible_workflows.get(parent, {}), **own}
+        pack = _compile_pack(parsed, self._agencies, visible, own, self._share)
+        code = pack.jurisdiction.code
+        if level != "municipal":
+            self._visible_workflows[code] = visible
+        if templates:
+            self._templates[code] = templates
+        self._compiled.append((LEVEL_ORDER[level], order, pack))
+        return pack
+
+    def finish(self) -> list[Pack]:
+        """The packs compiled, in PackSet order, once the last is added: the table of the values
+        they share is let go, before the checks across packs and the PackSet take memory."""
+        self._share = None
+        return self._ordered()
+
+    def _ordered(self) -> list[Pack]:
+        return [pack for _, _, pack in sorted(self._compiled, key=lambda compiled: compiled[:2])]
+
+    def pack_set(self) -> PackSet:
+        packs: dict[str, Pack] = {}
+        agencies: dict[str, Agency] = {}
+        permits: dict[str, Permit] = {}
+        templates: dict[str, WorkflowTemplate] = {}
+        for pack in self._ordered():
+            code = pack.jurisdiction.code
+            packs[code] = pack
+            agencies.update((agency.code, agency) for agency in pack.agencies)
+            permits.update((permit.code, permit) for permit in pack.permits)
+            # Registering makes them known to the engine in this process.
+            templates.update(
+                (key, register_template(key, template))
+                for key, template in self._templates.get(code, {}).items()
+            )
+        chains = _chains(packs)
+        return PackSet(packs=packs, chains=chains, agencies=agencies, permits=permits, workflows=templates)
+
+
+def _compile_workflows(parsed: ParsedPack) -> dict[str, WorkflowTemplate]:
+    """The pack's own workflows by key.
+
+    The key holds a digest of the whole definition, so a changed workflow never replaces the one
+    earlier cases follow.
+    """
+    templates = {}
     for data in parsed.data.get("workflows", ()):
         template = compile_workflow(data)
-        key = template_key(parsed.code, template)
-        templates[key] = register_template(key, template)
-        own[template.name] = key
-    return own
+        templates[template_key(parsed.code, template)] = template
+    return templates
 
 
 def _compile_pack(
-    parsed: ParsedPack, agencies: dict[str, Agency], workflows: dict[str, str], own_workflows: dict[str, str]
+    parsed: ParsedPack,
+    agencies: dict[str, Agency],
+    workflows: dict[str, str],
+    own_workflows: dict[str, str],
+    share: Sharing,
 ) -> Pack:
-    """One pack; `workflows` maps the workflow names its permits may use (its chain's) to keys."""
+    """One pack; `workflows` maps the workflow names its permits may use (its chain's) to keys.
+
+    Its own agencies are added to `agencies`, where its permits and its children's find them.
+    """
     data = parsed.data
     raw = data["jurisdiction"]
+
+    def text(data: dict[str, str] | None) -> Text | None:
+        return share(Text.from_data(data)) if data is not None else None
+
+    def condition(data: dict[str, Any]) -> Condition:
+        # Leaves repeat from pack to pack; whole rules seldom do, and sharing them would cost more.
+        return compile_condition(data, share)
+
     jurisdiction = Jurisdiction(
-        raw["code"],
-        raw["level"],
-        Text.from_data(raw["name"]),
-        raw.get("parent"),
-        tuple(raw.get("postal_prefixes", ())),
+        share(raw["code"]),
+        share(raw["level"]),
+        text(raw["name"]),
+        share(raw.get("parent")),
+        share(tuple(raw.get("postal_prefixes", ()))),
     )
     own_agencies = tuple(
-        Agency(a["code"], Text.from_data(a["name"]), a["gl_account"], jurisdiction.code, a.get("url"))
+        Agency(
+            share(a["code"]), text(a["name"]), share(a["gl_account"]), jurisdiction.code, share(a.get("url"))
+        )
         for a in data.get("agencies", ())
     )
     agencies.update((agency.code, agency) for agency in own_agencies)
     questions = tuple(
         Question(
-            q["id"],
-            q["type"],
-            Text.from_data(q["text"]),
+            share(q["id"]),
+            share(q["type"]),
+            text(q["text"]),
             jurisdiction.code,
-            help=_text(q.get("help")),
-            unit=_text(q.get("unit")),
-            minimum=q.get("min"),
-            maximum=q.get("max"),
-            choices=_choices(q.get("choices")),
-            show_if=compile_condition(q["show_if"]) if "show_if" in q else None,
-            show_if_data=q.get("show_if"),
+            help=text(q.get("help")),
+            unit=text(q.get("unit")),
+            minimum=share(q.get("min")),
+            maximum=share(q.get("max")),
+            choices=share(_choices(q.get("choices"))),
+            show_if=condition(q["show_if"]) if "show_if" in q else None,
+            show_if_data=share(q.get("show_if")),
         )
         for q in data.get("questions", ())
     )
     fields = tuple(
         FieldDefinition(
-            f["id"],
-            f["type"],
-            Text.from_data(f["label"]),
+            share(f["id"]),
+            share(f["type"]),
+            text(f["label"]),
             jurisdiction.code,
-            help=_text(f.get("help")),
-            max_length=f.get("max_length"),
-            minimum=f.get("min"),
-            maximum=f.get("max"),
+            help=text(f.get("help")),
+            max_length=share(f.get("max_length")),
+            minimum=share(f.get("min")),
+            maximum=share(f.get("max")),
             personal=f.get("personal", False),
-            choices=_choices(f.get("choices")),
+            choices=share(_choices(f.get("choices"))),
         )
         for f in data.get("fields", ())
     )
     permits = tuple(
         Permit(
-            code=p["code"],
-            name=Text.from_data(p["name"]),
-            description=Text.from_data(p["description"]),
+            code=share(p["code"]),
+            name=text(p["name"]),
+            description=text(p["description"]),
             agency=agencies[p["agency"]],
             jurisdiction=jurisdiction,
-            applies_if=compile_condition(p["applies_if"]),
-            fee=compile_fee(p["fee"]),
-            processing_days=p["processing_days"],
-            workflow=workflows.get(p["workflow"], p["workflow"]),
+            applies_if=condition(p["applies_if"]),
+            fee=share(compile_fee(p["fee"])),
+            processing_days=share(p["processing_days"]),
+            workflow=share(workflows.get(p["workflow"], p["workflow"])),
             refundable=p["refundable"],
-            fields=tuple(p.get("fields", ())),
-            depends_on=tuple(p.get("depends_on", ())),
-            prerequisite_of=tuple(p.get("prerequisite_of", ())),
-            renewal_fee=compile_fee(p["renewal_fee"]) if "renewal_fee" in p else None,
-            validity_months=p.get("validity_months"),
-            program_account=p.get("program_account"),
-            url=p.get("url"),
+            fields=share(tuple(p.get("fields", ()))),
+            depends_on=share(tuple(p.get("depends_on", ()))),
+            prerequisite_of=share(tuple(p.get("prerequisite_of", ()))),
+            renewal_fee=share(compile_fee(p["renewal_fee"])) if "renewal_fee" in p else None,
+            validity_months=share(p.get("validity_months")),
+            program_account=share(p.get("program_account")),
+            url=share(p.get("url")),
         )
         for p in rule_order(data.get("permits", ()))
     )
     suggestions = tuple(
         Suggestion(
-            s["code"],
-            s["kind"],
-            Text.from_data(s["name"]),
-            Text.from_data(s["description"]),
-            compile_condition(s["applies_if"]),
+            share(s["code"]),
+            share(s["kind"]),
+            text(s["name"]),
+            text(s["description"]),
+            condition(s["applies_if"]),
             jurisdiction,
-            provider=_text(s.get("provider")),
-            url=s.get("url"),
+            provider=text(s.get("provider")),
+            url=share(s.get("url")),
         )
         for s in data.get("suggestions", ())
     )
@@ -421,29 +635,47 @@ def _compile_pack(
         suggestions,
         parsed.source.filename,
         parsed.source.sha256,
-        own_workflows,
+        share(own_workflows),
     )
 
 
-def _chain(municipal: Pack, packs: dict[str, Pack]) -> Chain:
-    lineage = [municipal]
-    while lineage[-1].jurisdiction.parent:
-        lineage.append(packs[lineage[-1].jurisdiction.parent])
-    lineage.reverse()  # federal, provincial, municipal
-    questions = tuple(q for pack in lineage for q in pack.questions)
-    permits = tuple(p for pack in lineage for p in pack.permits)
-    added: dict[str, list[str]] = {}
-    for permit in permits:
-        for later in permit.prerequisite_of:
-            added.setdefault(later, []).append(permit.code)
-    return Chain(
-        municipality=municipal.jurisdiction,
-        jurisdictions=tuple(pack.jurisdiction for pack in lineage),
-        questions=questions,
-        questions_by_id={q.id: q for q in questions},
-        permits=permits,
-        permit_rank={p.code: rank for rank, p in enumerate(permits)},
-        suggestions=tuple(s for pack in lineage for s in pack.suggestions),
-        fields={f.id: f for pack in lineage for f in pack.fields},
-        added_prerequisites={code: tuple(before) for code, before in added.items()},
-    )
+def _choices(data: list[dict[str, Any]] | None) -> tuple[Choice, ...]:
+    return tuple(Choice(choice["value"], Text.from_data(choice["label"])) for choice in data or ())
+
+
+def _chains(packs: dict[str, Pack]) -> dict[str, Chain]:
+    """Every municipality's chain. What a municipality's chain takes from its province and the
+    federal pack alone (their suggestions, when it has none of its own; no added prerequisite)
+    is one object for all the province's municipalities."""
+    upper_suggestions: dict[str, tuple[Suggestion, ...]] = {}
+    no_prerequisites_added: dict[str, tuple[str, ...]] = {}
+    chains = {}
+    for code, municipal in packs.items():
+        if municipal.jurisdiction.level != "municipal":
+            continue
+        lineage = [municipal]
+        while lineage[-1].jurisdiction.parent:
+            lineage.append(packs[lineage[-1].jurisdiction.parent])
+        lineage.reverse()  # federal, provincial, municipal
+        permits = tuple(p for pack in lineage for p in pack.permits)
+        added: dict[str, list[str]] = {}
+        for permit in permits:
+            for later in permit.prerequisite_of:
+                added.setdefault(later, []).append(permit.code)
+        suggestions = tuple(s for pack in lineage for s in pack.suggestions)
+        if not municipal.suggestions:
+            suggestions = upper_suggestions.setdefault(lineage[-2].jurisdiction.code, suggestions)
+        questions = tuple(q for pack in lineage for q in pack.questions)
+        chains[code] = Chain(
+            municipality=municipal.jurisdiction,
+            jurisdictions=tuple(pack.jurisdiction for pack in lineage),
+            questions=questions,
+            questions_by_id={q.id: q for q in questions},
+            permits=permits,
+            suggestions=suggestions,
+            field_catalogue=tuple(f for pack in lineage for f in pack.fields),
+            added_prerequisites=(
+                {later: tuple(before) for later, before in added.items()} if added else no_prerequisites_added
+            ),
+        )
+    return chains

@@ -141,11 +141,24 @@ class Chain:
     questions: tuple[Question, ...]  # federal first, so show_if only looks backwards
     questions_by_id: dict[str, Question]
     permits: tuple[Permit, ...]  # in rule order
-    permit_rank: dict[str, int]  # display order: federal first, then rule (mostly declaration) order
     suggestions: tuple[Suggestion, ...]
-    fields: dict[str, FieldDefinition]
+    field_catalogue: tuple[FieldDefinition, ...]  # federal first, as the packs declare them
     #: Prerequisites a permit gained from `prerequisite_of` in this chain (usually none).
     added_prerequisites: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    # The two mappings below are made on each call rather than kept: kept, they took 4 MB of
+    # every worker with 3,500 municipalities. Hold one in a variable rather than ask in a loop.
+
+    @property
+    def permit_rank(self) -> dict[str, int]:
+        """Display order: federal first, then rule (mostly declaration) order, i.e. each permit's
+        place in `permits`."""
+        return {permit.code: rank for rank, permit in enumerate(self.permits)}
+
+    @property
+    def fields(self) -> dict[str, FieldDefinition]:
+        """The field catalogue by id, in catalogue order."""
+        return {definition.id: definition for definition in self.field_catalogue}
 
     def prerequisites(self, permit: Permit) -> tuple[str, ...]:
         """Every permit that must come before `permit` here, when it applies too."""

@@ -18,17 +18,19 @@ workflow it was opened with.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Row, Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from accounts.models import User
 from workflows.db import take_sqlite_write_lock, utcnow
-from workflows.models import PermitCase, PermitEvent, WorkflowDefinition
+from workflows.models import Application, PermitCase, PermitEvent, WorkflowDefinition
 from workflows.packs.model import Chain, Permit
 from workflows.permit_workflow.errors import ConcurrentChange, TransitionNotAllowed, WorkflowError
 from workflows.permit_workflow.machines import is_known, machine, template_for
@@ -165,21 +167,84 @@ def restore_workflows(session: Session, workflows: Iterable[str]) -> None:
 # -- locking (SQLite: workflows.db.take_sqlite_write_lock says why the write lock comes first) ---
 
 
-def _lock(session: Session, where: ColumnElement[bool]) -> list[PermitCase]:
-    """Lock an application's cases until the transaction ends and return them fresh, in id order,
-    with the workflows they follow known to this process."""
+def _locked(session: Session, statement: Select) -> list[Row]:
+    """Run a locking SELECT after taking SQLite's write lock; its rows fresh (read again even if
+    the session holds them), a lost race as ConcurrentChange."""
     try:
         take_sqlite_write_lock(session)
-        statement = select(PermitCase).where(where).order_by(PermitCase.id).with_for_update()
-        cases = list(session.scalars(statement.execution_options(populate_existing=True)))
+        return list(session.execute(statement.execution_options(populate_existing=True)))
     except StaleDataError as error:  # autoflush of a change made to a stale case
         raise ConcurrentChange(str(error)) from error
     except OperationalError as error:
         if "database is locked" in str(error):  # SQLite: another writer, and we had read first
             raise ConcurrentChange("another transaction is writing; try again") from error
         raise
+
+
+def _lock(session: Session, where: ColumnElement[bool]) -> list[PermitCase]:
+    """Lock an application's cases until the transaction ends and return them fresh, in id order,
+    with the workflows they follow known to this process."""
+    statement = select(PermitCase).where(where).order_by(PermitCase.id).with_for_update()
+    cases = [case for (case,) in _locked(session, statement)]
     restore_workflows(session, (case.workflow for case in cases))
     return cases
+
+
+@dataclass(frozen=True, slots=True)
+class LockedApplication:
+    """An application locked to change it, with every case of it, locked too, in id order, and its
+    owner (read, not locked: a decision writes to them)."""
+
+    application: Application
+    owner: User
+    cases: list[PermitCase]
+
+    def case(self, case_id: int) -> PermitCase | None:
+        return next((case for case in self.cases if case.id == case_id), None)
+
+
+def lock_application_of_case(session: Session, case_id: int) -> LockedApplication | None:
+    """Lock the application a case belongs to, then all its cases, until the transaction ends; None
+    if there is no such case. Call it first in the transaction; pass its cases to `fire`.
+
+    The order is every change's (the application, then its cases), in as few statements as
+    the database allows. On SQLite the write lock, taken before anything is read, keeps every
+    other writer out, so one statement reads everything. On PostgreSQL the cases are read by a
+    second statement, once the application's lock is granted: a statement sees the rows
+    committed before it started, so one that waited for the lock would miss a case added by
+    the transaction it waited for.
+    """
+    of_case = select(PermitCase.application_id).where(PermitCase.id == case_id).scalar_subquery()
+    if session.get_bind().dialect.name == "sqlite":
+        rows = _locked(
+            session,
+            select(Application, User, PermitCase)
+            .join(User, User.id == Application.owner_id)
+            .join(PermitCase, PermitCase.application_id == Application.id)
+            .where(Application.id == of_case)
+            .order_by(PermitCase.id),
+        )
+        if not rows:
+            return None
+        (application, owner, _case), cases = rows[0], [case for _application, _owner, case in rows]
+    else:
+        locked = _locked(session, select(Application).where(Application.id == of_case).with_for_update())
+        if not locked:
+            return None
+        ((application,),) = locked
+        rows = _locked(
+            session,
+            select(PermitCase, User)
+            .join(User, User.id == application.owner_id)
+            .where(PermitCase.application_id == application.id)
+            .order_by(PermitCase.id)
+            .with_for_update(of=PermitCase),
+        )
+        if not rows:  # its cases were removed while we waited for the lock
+            return None
+        owner, cases = rows[0][1], [case for case, _owner in rows]
+    restore_workflows(session, (case.workflow for case in cases))
+    return LockedApplication(application, owner, cases)
 
 
 def with_row_lock(session: Session, case_id: int) -> PermitCase | None:
@@ -328,15 +393,23 @@ def fire(
     actor_id: int | None = None,
     reason: str | None = None,
     due_at: datetime | None = None,
+    locked: Sequence[PermitCase] | None = None,
 ) -> list[PermitEvent]:
     """Apply `event` to `case`, then whatever it sets moving in the same application.
 
     Returns the history written: this event first, then the automatic ones. `due_at` is
     the new step's deadline (for instance the applicant's reply to a request for
-    information). Raises TransitionNotAllowed (with the allowed events) or ConcurrentChange;
-    the caller commits, or rolls back on error.
+    information). `locked` is the application's cases, `case` among them, when the caller
+    has locked them in this transaction (`lock_application_of_case`): they are as fresh as
+    can be, so they are not locked and read again. Raises TransitionNotAllowed (with the
+    allowed events) or ConcurrentChange; the caller commits, or rolls back on error.
     """
-    cases = _lock_for(session, case)
+    if locked is None:
+        cases = _lock_for(session, case)
+    elif any(other is case for other in locked):
+        cases = list(locked)
+    else:
+        raise ValueError(f"case {case.id} is not among the locked cases given")
     refusal = _refusal(case, event, cases)
     if refusal is not None:
         raise refusal

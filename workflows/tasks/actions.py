@@ -27,13 +27,14 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from licences.issuance import issue_licence_if_due
-from workflows.applications.store import cases_of, chain_of, lock_application_of_case, permits_of
+from workflows.applications.store import chain_of, permits_of
 from workflows.audit import record
 from workflows.models import Application, PermitCase
 from workflows.notifications import notify
+from workflows.packs.model import Chain
 from workflows.payments import settle_ended_permits
 from workflows.payments.gateway import PaymentGateway
-from workflows.permit_workflow import allowed_events, fire, with_row_lock
+from workflows.permit_workflow import allowed_events, fire, lock_application_of_case
 from workflows.tasks.access import can_see, is_supervisor
 from workflows.tasks.errors import TaskConflict, TaskInputError, TaskNotFound
 from workflows.text import FieldError, Text
@@ -49,20 +50,27 @@ MAX_MESSAGE_LENGTH = 2000
 
 @dataclass(frozen=True, slots=True)
 class LockedTask:
-    """A task loaded to act on: its case, the application's other cases, the application."""
+    """A task loaded to act on: its case, the application's cases (its own among them), the
+    application and its owner."""
 
     case: PermitCase
     cases: list[PermitCase]
     application: Application
+    owner: User
 
 
 def lock_task(session: Session, task_id: int, staff: User) -> LockedTask:
-    """The task, locked until the transaction ends, if `staff` may see it; TaskNotFound otherwise."""
-    application = lock_application_of_case(session, task_id)
-    case = with_row_lock(session, task_id) if application is not None else None
+    """The task, locked until the transaction ends, if `staff` may see it; TaskNotFound otherwise.
+
+    Its application and every case of it are locked and read together, and the owner with
+    them, so that what an action does next (fire the event, write the applicant's email, issue
+    the licence) reads none of them again: the email finds the owner in the session.
+    """
+    locked = lock_application_of_case(session, task_id)
+    case = locked.case(task_id) if locked is not None else None
     if not can_see(staff, case):
         raise TaskNotFound(task_id)
-    return LockedTask(case, cases_of(session, application.id), application)
+    return LockedTask(case, locked.cases, locked.application, locked.owner)
 
 
 def task_actions(case: PermitCase, cases: Sequence[PermitCase], staff: User) -> tuple[str, ...]:
@@ -83,13 +91,54 @@ def _conflict(task: LockedTask, staff: User, en: str, fr: str) -> TaskConflict:
     return TaskConflict(Text(en, fr), task_actions(task.case, task.cases, staff))
 
 
+def perform(
+    session: Session,
+    action: str,
+    task_id: int,
+    staff: User,
+    argument: object = None,
+    *,
+    now: datetime,
+    gateway: PaymentGateway | None = None,
+) -> LockedTask:
+    """Do one of ACTIONS to the task, as the function of that name does; `argument` is what it
+    takes (approve: the conditions, request_info: the message, reject: the reason, with the
+    `gateway` that refunds the fee; reassign: the clerk's id).
+
+    Returns the task as it stands afterwards, the application's cases included, so that a
+    caller can tell what is allowed now (`task_actions`) without reading them again.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"no such action: {action!r}")
+    if action == "reject" and gateway is None:
+        raise ValueError("refusing a permit needs the payment gateway, to give its fee back")
+    task = lock_task(session, task_id, staff)
+    match action:
+        case "claim":
+            _claim(session, task, staff, now)
+        case "release":
+            _release(session, task, staff, now)
+        case "reassign":
+            _reassign(session, task, staff, argument, now)
+        case "approve":
+            _approve(session, task, staff, argument, now)
+        case "request_info":
+            _request_info(session, task, staff, argument, now)
+        case "reject":
+            _reject(session, task, staff, argument, gateway, now)
+    return task
+
+
 def claim(session: Session, task_id: int, staff: User, *, now: datetime) -> PermitCase:
     """Take the task: it is then the person's alone until released or decided. Claiming one's own
     task again changes nothing."""
-    task = lock_task(session, task_id, staff)
+    return perform(session, "claim", task_id, staff, now=now).case
+
+
+def _claim(session: Session, task: LockedTask, staff: User, now: datetime) -> None:
     case = task.case
     if case.claimed_by_id == staff.id:
-        return case
+        return
     if case.claimed_by_id is not None:
         holder = session.get(User, case.claimed_by_id)
         raise _conflict(
@@ -106,12 +155,14 @@ def claim(session: Session, task_id: int, staff: User, *, now: datetime) -> Perm
     case.claimed_at = now
     record(session, "task.claim", actor_id=staff.id, subject=f"permit_case:{case.id}", at=now)
     session.flush()
-    return case
 
 
 def release(session: Session, task_id: int, staff: User, *, now: datetime) -> PermitCase:
     """Give the task back to the queue (its claimer, or a supervisor of the agency)."""
-    task = lock_task(session, task_id, staff)
+    return perform(session, "release", task_id, staff, now=now).case
+
+
+def _release(session: Session, task: LockedTask, staff: User, now: datetime) -> None:
     case = task.case
     if "release" not in task_actions(case, task.cases, staff):
         raise _conflict(task, staff, "You have not claimed this task.", "Vous n'avez pas pris cette tâche.")
@@ -122,12 +173,14 @@ def release(session: Session, task_id: int, staff: User, *, now: datetime) -> Pe
         session, "task.release", actor_id=staff.id, subject=f"permit_case:{case.id}", details=details, at=now
     )
     session.flush()
-    return case
 
 
 def reassign(session: Session, task_id: int, staff: User, to_user_id: object, *, now: datetime) -> PermitCase:
     """A supervisor hands the task to another member of the agency's staff."""
-    task = lock_task(session, task_id, staff)
+    return perform(session, "reassign", task_id, staff, to_user_id, now=now).case
+
+
+def _reassign(session: Session, task: LockedTask, staff: User, to_user_id: object, now: datetime) -> None:
     case = task.case
     if "reassign" not in task_actions(case, task.cases, staff):
         raise _conflict(
@@ -164,7 +217,6 @@ def reassign(session: Session, task_id: int, staff: User, to_user_id: object, *,
         session, "task.reassign", actor_id=staff.id, subject=f"permit_case:{case.id}", details=details, at=now
     )
     session.flush()
-    return case
 
 
 def staff_of_agency(session: Session, agency_code: str) -> list[User]:
@@ -178,8 +230,8 @@ def staff_of_agency(session: Session, agency_code: str) -> list[User]:
     )
 
 
-def _deciding(session: Session, task_id: int, staff: User, event: str) -> LockedTask:
-    task = lock_task(session, task_id, staff)
+def _deciding(task: LockedTask, staff: User, event: str) -> None:
+    """Refuse unless `staff` claimed the task and its step allows `event` now."""
     if task.case.claimed_by_id != staff.id:
         raise _conflict(
             task,
@@ -194,56 +246,64 @@ def _deciding(session: Session, task_id: int, staff: User, event: str) -> Locked
             f"This permit's current step ({task.case.state}) does not allow that.",
             f"L'étape actuelle de ce permis ({task.case.state}) ne le permet pas.",
         )
-    return task
 
 
-def _permit_name(session: Session, task: LockedTask) -> Text:
-    (permit,) = permits_of(chain_of(session, task.application), [task.case])
+def _permit_name(chain: Chain, case: PermitCase) -> Text:
+    (permit,) = permits_of(chain, [case])
     return permit.name
 
 
 def approve(session: Session, task_id: int, staff: User, conditions: object, *, now: datetime) -> PermitCase:
     """Approve the current step, with conditions to print on the licence (none is fine)."""
-    task = _deciding(session, task_id, staff, "approve")
+    return perform(session, "approve", task_id, staff, conditions, now=now).case
+
+
+def _approve(session: Session, task: LockedTask, staff: User, conditions: object, now: datetime) -> None:
+    _deciding(task, staff, "approve")
     cleaned = _conditions(conditions)
     case = task.case
-    fire(session, case, "approve", actor_id=staff.id, reason="\n".join(cleaned) or None)
+    fire(session, case, "approve", actor_id=staff.id, reason="\n".join(cleaned) or None, locked=task.cases)
     if cleaned:
         case.conditions = [*case.conditions, *cleaned]
     if case.state == APPROVED:
+        chain = chain_of(session, task.application)
         notify(
             session,
             "permit_approved",
             task.application,
-            permit_name=_permit_name(session, task),
+            permit_name=_permit_name(chain, case),
             conditions=case.conditions,
             now=now,
         )
-        issue_licence_if_due(session, task.application, now=now)
+        issue_licence_if_due(session, task.application, now=now, cases=task.cases, chain=chain)
     session.flush()
-    return case
 
 
 def reject(
     session: Session, task_id: int, staff: User, reason: object, *, gateway: PaymentGateway, now: datetime
 ) -> PermitCase:
     """Refuse the permit, saying why; its fee is given back if its pack says refundable."""
-    task = _deciding(session, task_id, staff, "reject")
+    return perform(session, "reject", task_id, staff, reason, now=now, gateway=gateway).case
+
+
+def _reject(
+    session: Session, task: LockedTask, staff: User, reason: object, gateway: PaymentGateway, now: datetime
+) -> None:
+    _deciding(task, staff, "reject")
     text = _required_text(
         "reason", reason, "Say why the permit is refused.", "Dites pourquoi le permis est refusé."
     )
-    fire(session, task.case, "reject", actor_id=staff.id, reason=text)
+    fire(session, task.case, "reject", actor_id=staff.id, reason=text, locked=task.cases)
     settle_ended_permits(session, task.application, gateway=gateway, now=now)
     notify(
         session,
         "permit_rejected",
         task.application,
-        permit_name=_permit_name(session, task),
+        permit_name=_permit_name(chain_of(session, task.application), task.case),
         message=text,
         now=now,
     )
     session.flush()
-    return task.case
 
 
 def request_info(
@@ -251,24 +311,27 @@ def request_info(
 ) -> PermitCase:
     """Ask the applicant for more; the task leaves the queue and comes back to this clerk with the
     answer."""
-    task = _deciding(session, task_id, staff, "request_info")
+    return perform(session, "request_info", task_id, staff, message, now=now).case
+
+
+def _request_info(session: Session, task: LockedTask, staff: User, message: object, now: datetime) -> None:
+    _deciding(task, staff, "request_info")
     text = _required_text(
         "message",
         message,
         "Write what the applicant should send.",
         "Écrivez ce que le demandeur doit envoyer.",
     )
-    fire(session, task.case, "request_info", actor_id=staff.id, reason=text)
+    fire(session, task.case, "request_info", actor_id=staff.id, reason=text, locked=task.cases)
     notify(
         session,
         "info_requested",
         task.application,
-        permit_name=_permit_name(session, task),
+        permit_name=_permit_name(chain_of(session, task.application), task.case),
         message=text,
         now=now,
     )
     session.flush()
-    return task.case
 
 
 def _required_text(field: str, value: object, en: str, fr: str) -> str:

@@ -1,13 +1,16 @@
 """An agency's work queue: the permits waiting for its clerks, the most urgent first.
 
-One indexed query per page (agency, whose turn, due date), whatever the number of
-agencies and applications. A clerk sees the tasks nobody has claimed and their own; a
-supervisor sees all of the agency's, including those waiting for the applicant's answer.
+A page costs the same with a hundred open tasks or a million: its rows are read in order off
+an index of the agencies' open tasks (agency, due date, id), its count stops at
+COUNT_LIMIT, and the filter menus come from the packs rather than from the tasks. A clerk
+sees the tasks nobody has claimed and their own; a supervisor sees all of the agency's,
+including those waiting for the applicant's answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,11 +19,16 @@ from sqlalchemy.orm import Session, aliased
 
 from accounts.models import User
 from workflows.models import Application, PermitCase
+from workflows.packs.model import PackSet
+from workflows.permit_workflow import template_for, whose_turn
 from workflows.tasks.access import is_agency_staff, is_overdue, is_supervisor
 from workflows.text import FieldError, Text
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+#: Counting stops here: past it a page says "more than 1,000", and counting every open task of
+#: a national agency on each page view would cost more than the rest of the page.
+COUNT_LIMIT = 1000
 CLERK = "clerk"
 APPLICANT = "applicant"
 
@@ -90,18 +98,24 @@ class QueueTask:
 @dataclass(frozen=True, slots=True)
 class QueuePage:
     tasks: tuple[QueueTask, ...]
-    total: int
+    total: int  # tasks matching the filters, counted up to COUNT_LIMIT
     page: int
     page_size: int
+    more: bool = False  # more than COUNT_LIMIT tasks match: `total` is COUNT_LIMIT
 
     @property
     def pages(self) -> int:
+        """Pages of the tasks counted (with `more`, there are others after them)."""
         return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages or (self.more and len(self.tasks) == self.page_size)
 
 
 @dataclass(frozen=True, slots=True)
 class QueueChoices:
-    """What the filters can be set to: the values present among the person's tasks."""
+    """What the filters can be set to: the permits, steps and municipalities of the agency's work."""
 
     permit_codes: tuple[str, ...]
     states: tuple[str, ...]
@@ -123,19 +137,28 @@ def _visible(staff: User) -> Select:
 
 def queue_page(session: Session, staff: User, filters: QueueFilter, now: datetime) -> QueuePage:
     """One page of the person's queue, soonest due first (no due date last), then oldest task."""
-    visible = _visible(staff).join(Application, Application.id == PermitCase.application_id)
+    visible = _visible(staff)
     if filters.permit_code:
         visible = visible.where(PermitCase.permit_code == filters.permit_code)
     if filters.state:
         visible = visible.where(PermitCase._state == filters.state)
     if filters.municipality:
-        visible = visible.where(Application.jurisdiction_code == filters.municipality)
-    total = session.scalar(visible.with_only_columns(func.count()).order_by(None))
+        of_application = aliased(Application)  # not the rows' join below: a subquery of its own
+        in_municipality = select(of_application.id).where(
+            of_application.id == PermitCase.application_id,
+            of_application.jurisdiction_code == filters.municipality,
+        )
+        visible = visible.where(in_municipality.exists())
+    # in the queue index's order, so the count reads at most COUNT_LIMIT + 1 of its entries
+    in_order = (PermitCase.decision_due_at.asc().nulls_last(), PermitCase.id)
+    counted = visible.with_only_columns(PermitCase.id).order_by(*in_order).limit(COUNT_LIMIT + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(counted))
     claimer = aliased(User)
     rows = session.execute(
         visible.with_only_columns(PermitCase, Application.jurisdiction_code, claimer.name)
+        .join(Application, Application.id == PermitCase.application_id)
         .outerjoin(claimer, claimer.id == PermitCase.claimed_by_id)
-        .order_by(PermitCase.decision_due_at.is_(None), PermitCase.decision_due_at, PermitCase.id)
+        .order_by(*in_order)
         .limit(filters.page_size)
         .offset((filters.page - 1) * filters.page_size)
     )
@@ -154,19 +177,43 @@ def queue_page(session: Session, staff: User, filters: QueueFilter, now: datetim
         )
         for case, municipality, name in rows
     )
-    return QueuePage(tasks, total, filters.page, filters.page_size)
+    more = total > COUNT_LIMIT
+    return QueuePage(tasks, min(total, COUNT_LIMIT), filters.page, filters.page_size, more)
 
 
-def queue_choices(session: Session, staff: User) -> QueueChoices:
-    """The permit codes, states and municipalities among the person's tasks, for the filter menus."""
-    visible = _visible(staff).join(Application, Application.id == PermitCase.application_id)
-    rows = session.execute(
-        visible.with_only_columns(PermitCase.permit_code, PermitCase._state, Application.jurisdiction_code)
-        .distinct()
-        .order_by(None)
-    ).all()
+def queue_choices(packs: PackSet, staff: User) -> QueueChoices:
+    """What the filter menus offer: the agency's permits in the packs in force, the steps of their
+    workflows that this person's queue shows, and the municipalities where those permits apply.
 
-    def values(index: int) -> tuple[str, ...]:
-        return tuple(sorted({row[index] for row in rows}))
+    Read from the packs, not from the tasks: the distinct values among an agency's open tasks
+    take reading every one of them, hundreds of thousands for a national agency, on each page
+    view. Computed once per pack set and agency."""
+    if not is_agency_staff(staff):
+        return QueueChoices((), (), ())
+    global _choices_cache
+    cached_packs, by_agency = _choices_cache
+    if cached_packs() is not packs:  # a weak reference: a superseded set is not kept alive here
+        by_agency = {}
+        _choices_cache = (weakref.ref(packs), by_agency)
+    key = (staff.agency_code, is_supervisor(staff))
+    if key not in by_agency:
+        by_agency[key] = _choices(packs, *key)
+    return by_agency[key]
 
-    return QueueChoices(values(0), values(1), values(2))
+
+_choices_cache: tuple[Callable[[], PackSet | None], dict[tuple[str, bool], QueueChoices]] = (lambda: None, {})
+
+
+def _choices(packs: PackSet, agency: str, supervisor: bool) -> QueueChoices:
+    shown = {CLERK, APPLICANT} if supervisor else {CLERK}
+    permits = {code: permit for code, permit in packs.permits.items() if permit.agency.code == agency}
+    states = set()
+    for permit in permits.values():
+        template = template_for(permit.workflow)
+        states |= {state for state in template.states if whose_turn(template, state) in shown}
+    municipalities = {
+        code
+        for code, chain in packs.chains.items()
+        if any(permit.code in permits for permit in chain.permits)
+    }
+    return QueueChoices(tuple(sorted(permits)), tuple(sorted(states)), tuple(sorted(municipalities)))
