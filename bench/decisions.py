@@ -155,10 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clerks", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=20, help="length of each locust and pgbench run")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=load.default_workers())
-    parser.add_argument(
-        "--threads", type=int, default=1, help="above 1: gthread workers with this many threads"
-    )
+    load.add_server_options(parser)
     parser.add_argument("--quick", action="store_true", help="2,000 applications, one 8-second run")
     args = parser.parse_args(argv)
     if args.quick:

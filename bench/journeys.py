@@ -88,10 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=load.default_workers())
-    parser.add_argument(
-        "--threads", type=int, default=1, help="above 1: gthread workers with this many threads"
-    )
+    load.add_server_options(parser)
     parser.add_argument("--quick", action="store_true", help="one 45-second run")
     args = parser.parse_args(argv)
     if args.quick:

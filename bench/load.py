@@ -9,6 +9,7 @@ machines than absolute figures.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -35,6 +36,14 @@ BIN = Path(sys.executable).parent
 def default_workers() -> int:
     """gunicorn's advice for sync workers: two per core, plus one."""
     return 2 * (os.cpu_count() or 1) + 1
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """--workers and --threads, how each benchmark's gunicorn is set up."""
+    parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument(
+        "--threads", type=int, default=1, help="above 1: gthread workers with this many threads"
+    )
 
 
 def free_port() -> int:

@@ -148,10 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--applications", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true", help="keep the database if it is seeded already")
     parser.add_argument("--requests", type=int, default=300, help="timed requests of each page")
-    parser.add_argument("--workers", type=int, default=load.default_workers())
-    parser.add_argument(
-        "--threads", type=int, default=1, help="above 1: gthread workers with this many threads"
-    )
+    load.add_server_options(parser)
     parser.add_argument("--quick", action="store_true", help="2,000 applications, 50 requests a page")
     args = parser.parse_args(argv)
     if args.quick:

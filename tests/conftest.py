@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, make_url, text
@@ -24,6 +25,7 @@ from workflows import migrate
 from workflows.db import make_engine
 from workflows.pack_store import publish_packs
 from workflows.packs.loader import bundled_pack_directory, read_pack_directory
+from workflows.workflow_templates import forget_registered_templates, register_template
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -153,3 +155,17 @@ def db_session(app):
         from app.db import db_session as session
 
         yield session()
+
+
+@pytest.fixture
+def restart() -> Iterator[Callable[[], None]]:
+    """Empties the registry, as in a new process that has compiled no pack yet. What it forgets
+    is registered again after the test: the packs compiled and cached earlier still need it."""
+    forgotten: dict[str, Any] = {}
+
+    def forget() -> None:
+        forgotten.update(forget_registered_templates())
+
+    yield forget
+    for key, template in forgotten.items():
+        register_template(key, template)

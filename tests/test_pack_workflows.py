@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -310,20 +309,6 @@ def published(db_session) -> str:
     """Ottawa's version 1 in force; returns the key of its workflow."""
     publish_packs(db_session, [ottawa(documented_workflow())])
     return load_active_pack_set(db_session).permits["OTT-FOOD"].workflow
-
-
-@pytest.fixture
-def restart() -> Iterator[Callable[[], None]]:
-    """Empties the registry, as in a new process that has compiled no pack yet. What it forgets
-    is registered again after the test: the packs compiled and cached earlier still need it."""
-    forgotten: dict[str, Any] = {}
-
-    def forget() -> None:
-        forgotten.update(forget_registered_templates())
-
-    yield forget
-    for key, template in forgotten.items():
-        register_template(key, template)
 
 
 def test_a_case_follows_its_pack_s_workflow(db_session, published):

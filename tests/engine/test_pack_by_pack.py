@@ -29,7 +29,7 @@ from workflows.conditions import Compare, Not
 from workflows.packs import PackError, PackSource, load_pack_set, loader
 from workflows.packs.loader import bundled_pack_directory, read_pack_directory
 from workflows.packs.model import PackSet
-from workflows.workflow_templates import forget_registered_templates, register_template, registered_template
+from workflows.workflow_templates import forget_registered_templates, registered_template
 
 
 def assert_same(pack_by_pack: PackSet | None, all_at_once: PackSet) -> None:
@@ -149,19 +149,6 @@ def test_a_schema_checked_text_skips_the_schema_and_nothing_else():
     vouched = [PackSource(s.filename, s.text, schema_checked=True) for s in sources(packs)]
     with pytest.raises(PackError, match="unknown question has_pool"):
         load_pack_set(vouched)
-
-
-@pytest.fixture
-def restart() -> Iterator[Callable[[], None]]:
-    """Empties the workflow registry as in a new process; registers again what it held after."""
-    forgotten: dict[str, Any] = {}
-
-    def forget() -> None:
-        forgotten.update(forget_registered_templates())
-
-    yield forget
-    for key, template in forgotten.items():
-        register_template(key, template)
 
 
 def test_a_set_with_a_problem_found_across_packs_registers_no_workflow(restart):
