@@ -9,7 +9,7 @@ PORT ?= 5000
 PYTEST_ARGS ?= -n auto
 export FLASK_APP := wsgi
 
-.PHONY: run test lint format bench bench-load translations extract-messages clean
+.PHONY: run test lint format bench bench-load fuzz-api translations extract-messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Guichet needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -74,6 +74,12 @@ bench-load: $(VENV)/.installed-bench translations
 	$(BIN)/python bench/journeys.py
 	$(BIN)/python bench/scale.py --reuse
 	$(BIN)/python bench/pack_memory.py
+
+# The API fuzzer's deep run (docs/reliability.md): schemathesis over every operation as every
+# role, in-process on a fresh SQLite database; FUZZ_ARGS="--postgres URL" runs it on PostgreSQL.
+FUZZ_ARGS ?= --examples 60
+fuzz-api: $(VENV)/.installed-test translations
+	$(BIN)/python -m tests.web.api_fuzz_deep $(FUZZ_ARGS)
 
 # After changing user-facing text: refresh the French catalogue, then translate the new entries.
 extract-messages: $(VENV)/.installed-run

@@ -66,7 +66,8 @@ def create_account(
             FieldError("email", Text("Enter a valid email address.", "Entrez une adresse courriel valide."))
         )
     errors.extend(password_problems(password, address))
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+    # A NUL is no part of a name, and PostgreSQL's text refuses it (a 500 instead of this 422).
+    if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
         errors.append(
             FieldError(
                 "name",
@@ -190,7 +191,12 @@ def authenticate(session: Session, email: object, password: object) -> User | No
     """The user whose email and password these are, or None. Takes the same time either way."""
     if not isinstance(email, str) or not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
         return None
-    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    # No account's email holds a NUL, and PostgreSQL refuses one in a query (a 500, not a "no").
+    user = (
+        session.scalar(select(User).where(User.email == normalise_email(email)))
+        if "\x00" not in email
+        else None
+    )
     try:
         _hasher.verify(user.password_hash if user else _UNKNOWN_USER_HASH, password)
     except (VerificationError, InvalidHashError):

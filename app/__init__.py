@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.auth import init_auth
 from app.config import from_environment
@@ -14,6 +15,8 @@ from app.errors import init_errors
 from app.i18n import init_i18n
 from app.outbox_worker import init_outbox_worker
 from app.packs import EngineCache
+from app.routing import init_routing
+from app.security_headers import init_security_headers
 from licences import signing
 
 csrf = CSRFProtect()
@@ -21,9 +24,13 @@ csrf = CSRFProtect()
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    init_routing(app)
     app.config.from_mapping(from_environment(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     Database(app)
     signing.configure(
         signing.KeyRing.from_settings(app.config["LICENCE_SIGNING_KEY"], app.config["LICENCE_RETIRED_KEYS"])
@@ -31,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     init_i18n(app)
     init_errors(app)
+    init_security_headers(app)
     init_auth(app)
     app.extensions["guichet.engine_cache"] = EngineCache()
     init_outbox_worker(app)  # development: sends emails from a thread (never under TESTING)

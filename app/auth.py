@@ -1,6 +1,7 @@
 """Who is asking: the signed-in person (session cookie) or the API client (bearer token).
 
-Sign-in is rate-limited per client address; the limits live in the configuration.
+Sign-in, sign-up and tokens are rate-limited per client address, and failed sign-ins also per
+account; payments per client address. The limits live in the configuration.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import secrets
 from functools import wraps
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -20,6 +21,52 @@ from app.db import db_session
 
 limiter = Limiter(get_remote_address)
 login_manager = LoginManager()
+
+
+def signin_limit() -> str:
+    """Attempts to sign in, sign up or get a token allowed per client address (flask-limiter's notation)."""
+    return current_app.config["SIGNIN_RATE_LIMIT"]
+
+
+def account_signin_limit() -> str:
+    """Failed sign-ins allowed per account, from any number of addresses: a slow guesser spread
+    over many addresses (credential stuffing) still meets a limit. Only failures count, so the
+    owner signing in often is never stopped."""
+    return current_app.config["SIGNIN_ACCOUNT_RATE_LIMIT"]
+
+
+def signin_account_key() -> str:
+    """The account a sign-in is for (the form's or the JSON body's email), as its limit's key."""
+    email = request.form.get("email")
+    if email is None:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    return "account:" + (email.strip().lower() if isinstance(email, str) else "")
+
+
+def signin_failed() -> None:
+    """Count this request against the account's failed sign-ins (see account_signin_limit)."""
+    g.signin_failed = True
+
+
+def _counts_as_failed(_response) -> bool:
+    return bool(g.get("signin_failed"))
+
+
+def limit_failed_signins(view):
+    """The per-account limit on failed sign-ins, for the sign-in page and the token endpoint."""
+    return limiter.shared_limit(
+        account_signin_limit,
+        scope="failed-signins",  # one count for the page and the API together
+        key_func=signin_account_key,
+        deduct_when=_counts_as_failed,
+        methods=["POST"],
+    )(view)
+
+
+def payment_limit() -> str:
+    """Card payments allowed per client address, on the pages and the API alike."""
+    return current_app.config["PAYMENT_RATE_LIMIT"]
 
 
 class SignedIn(UserMixin):

@@ -1,5 +1,6 @@
 """Command-line tools: `flask db`, `flask packs`, `flask triage`, `flask users`, `flask ledger`;
-`flask audit`, `flask outbox`, `flask licences` and `flask renewals` live in their own modules."""
+`flask audit`, `flask outbox`, `flask licences`, `flask renewals`, `flask backup` and
+`flask restore` live in their own modules."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 
 from accounts.service import AccountError, create_account
 from app.audit_cli import audit_group
+from app.backup_cli import backup_command, restore_command
 from app.db import database, transaction
 from app.licences_cli import licences_group
 from app.outbox_cli import outbox_group
@@ -357,3 +359,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(outbox_group)
     app.cli.add_command(licences_group)
     app.cli.add_command(renewals_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

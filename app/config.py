@@ -26,12 +26,21 @@ def from_environment(instance_path: Path) -> dict[str, object]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
+        # Request size limits: a whole body, the part of a form held in memory, and the number of
+        # fields and files a form may have. An answer over them is a 413, never a partial read.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+        "MAX_FORM_PARTS": 500,
+        # How many reverse proxies in front of the app to believe about the client's address and
+        # scheme (X-Forwarded-For, X-Forwarded-Proto); 0 when the app is reached directly. Rate
+        # limits count per client address, so behind a proxy this must be set.
+        "TRUSTED_PROXIES": int(os.environ.get("GUICHET_TRUSTED_PROXIES", "0")),
         "PACKS_REFRESH_SECONDS": float(os.environ.get("GUICHET_PACKS_REFRESH_SECONDS", "10")),
         # Counters for rate limits. memory:// counts per process; with several workers use a
         # shared store such as redis://host:6379.
         "RATELIMIT_STORAGE_URI": os.environ.get("GUICHET_RATELIMIT_STORAGE_URI", "memory://"),
         "SIGNIN_RATE_LIMIT": os.environ.get("GUICHET_SIGNIN_RATE_LIMIT", "10 per minute"),
+        "SIGNIN_ACCOUNT_RATE_LIMIT": os.environ.get("GUICHET_SIGNIN_ACCOUNT_RATE_LIMIT", "20 per hour"),
         "PAYMENT_RATE_LIMIT": os.environ.get("GUICHET_PAYMENT_RATE_LIMIT", "30 per minute"),
         # The card processor (workflows.payments.GATEWAYS) and the secret its webhooks are signed with.
         "PAYMENT_GATEWAY": os.environ.get("GUICHET_PAYMENT_GATEWAY", "simulated"),

@@ -46,9 +46,28 @@ def _close_session(_exception: BaseException | None) -> None:
 def transaction() -> Iterator[Session]:
     """One state change, one transaction: commit what the block did, or roll all of it back."""
     session = db_session()
+    _end_reading_on_sqlite(session)
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+
+
+def _end_reading_on_sqlite(session: Session) -> None:
+    """On SQLite, end the read-only transaction the request opened before the block (loading the
+    signed-in user), so that the block's first statement can wait for the write lock.
+
+    SQLite cannot turn a read transaction into a write one while another connection writes: it
+    answers "database is locked" at once instead of waiting (waiting could deadlock). So payment
+    requests for one invoice sent at once got 500s instead of a replay or a 409, and so did two
+    administrators publishing at once (tests/web/test_http_races.py, test_pack_publish_race.py).
+    It ends reads only (every write goes through this block), and the session keeps what it loaded.
+    """
+    if (
+        session.in_transaction()
+        and not (session.new or session.dirty or session.deleted)
+        and session.get_bind().dialect.name == "sqlite"
+    ):
+        session.commit()

@@ -6,6 +6,7 @@ import email
 import email.policy
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -31,6 +32,8 @@ class SmtpSink:
             self.port = probe.getsockname()[1]
         self.received: list[Received] = []
         self.refusing = False
+        #: Called with each message once kept and before the sender is told it was accepted.
+        self.on_message: Callable[[Received], None] | None = None
         self._controller: Controller | None = None
 
     def start(self) -> None:
@@ -69,5 +72,8 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.sink.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        received = Received(envelope.mail_from, list(envelope.rcpt_tos), message)
+        self.sink.received.append(received)
+        if self.sink.on_message is not None:
+            self.sink.on_message(received)
         return "250 Message accepted for delivery"

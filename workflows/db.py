@@ -25,6 +25,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+#: The largest value of the schema's Integer columns (PostgreSQL's integer, 32 bits): an id past
+#: it names no row, and sending it to the database fails (SQLite: OverflowError; PostgreSQL:
+#: integer out of range) instead of finding nothing.
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(value: object) -> bool:
+    """Whether `value` can be an id of a row: an int (not a bool) the Integer columns can hold."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

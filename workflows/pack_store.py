@@ -18,9 +18,10 @@ from threading import Lock
 from weakref import WeakValueDictionary
 
 import yaml
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from workflows.db import take_sqlite_write_lock
 from workflows.memory import release_free_memory
 from workflows.models import PackVersion
 from workflows.packs.loader import PackSource, load_pack_set, schema_stamp
@@ -44,6 +45,22 @@ def active_versions(session: Session) -> list[PackVersion]:
 def packs_revision(session: Session) -> int:
     """A number that changes whenever a pack is published: the newest version's id."""
     return session.scalar(select(func.coalesce(func.max(PackVersion.id), 0)))
+
+
+def lock_publishing(session: Session) -> None:
+    """Take the publishing lock until the transaction ends: one publication at a time.
+
+    A publication reads the versions in force (and an administrator's the revision their
+    preview was made on) before it writes the next version. Two at once would both read the
+    same, so the second would fail on the unique (jurisdiction, version) or publish over a
+    preview gone stale. Under the lock the second one reads what the first one committed.
+    Take it before reading anything the publication depends on; taking it again in the same
+    transaction is harmless (it is held already).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('guichet.packs.publish'))"))
+    else:
+        take_sqlite_write_lock(session)
 
 
 def _jurisdiction_code(source: PackSource) -> str | None:
@@ -88,6 +105,7 @@ def publish_packs(
 
     `published_by_id` is the administrator who published them (None: an operator's command).
     """
+    lock_publishing(session)
     in_force = {v.jurisdiction_code: v for v in active_versions(session)}
     codes = [_jurisdiction_code(source) for source in new_sources]
     kept = _kept(in_force.values(), set(codes))

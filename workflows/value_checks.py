@@ -15,6 +15,10 @@ from workflows.text import Text
 
 YES_OR_NO = Text("Answer yes or no (true or false).", "Répondez oui ou non (true ou false).")
 WHOLE_NUMBER = Text("Enter a whole number.", "Entrez un nombre entier.")
+#: The largest whole number every JSON reader keeps exact (2**53 - 1, as I-JSON advises). A
+#: number or an amount with no maximum of its own stays at or below it, so a value accepted
+#: here can always be formatted, stored and sent back: 10**30 cents once crashed the results.
+LARGEST_WHOLE_NUMBER = 2**53 - 1
 
 
 def is_whole_number(value: Any) -> bool:
@@ -36,12 +40,14 @@ def choice_problem(value: Any, choices: Sequence[Choice]) -> Text | None:
 def bounds_problem(
     value: int, minimum: int | None, maximum: int | None, shown: Callable[[int], Text]
 ) -> Text | None:
-    """Whole numbers are never negative unless a minimum says so."""
+    """Whole numbers are never negative unless a minimum says so, nor beyond LARGEST_WHOLE_NUMBER
+    unless a maximum says so."""
     low = minimum if minimum is not None else 0
+    high = maximum if maximum is not None else LARGEST_WHOLE_NUMBER
     if value < low:
         bound = shown(low)
         return Text(f"Enter {bound.en} or more.", f"Entrez {bound.fr} ou plus.")
-    if maximum is not None and value > maximum:
-        bound = shown(maximum)
+    if value > high:
+        bound = shown(high)
         return Text(f"Enter {bound.en} or less.", f"Entrez {bound.fr} ou moins.")
     return None

@@ -5,7 +5,7 @@ A visitor who asked to apply before signing in finds their answers waiting after
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -15,14 +15,10 @@ from app.account import account
 from app.account.forms import SignInForm, SignUpForm
 from app.apply.handover import has_pending, pending_kept
 from app.apply.summaries import summaries
-from app.auth import limiter, sign_in, sign_out
+from app.auth import limit_failed_signins, limiter, sign_in, sign_out, signin_failed, signin_limit
 from app.db import db_session, transaction
 from app.i18n import current_language
 from workflows.audit.signins import record_sign_in
-
-
-def _signin_limit() -> str:
-    return current_app.config.get("SIGNIN_RATE_LIMIT", "10 per minute")
 
 
 def _signed_in(user: User):
@@ -42,7 +38,7 @@ def _local(target: str | None) -> str | None:
 
 
 @account.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"])
+@limiter.limit(signin_limit, methods=["POST"])
 def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
@@ -67,7 +63,8 @@ def sign_up():
 
 
 @account.route("/signin", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"])
+@limiter.limit(signin_limit, methods=["POST"])
+@limit_failed_signins
 def sign_in_page():
     form = SignInForm()
     failed = False
@@ -77,6 +74,7 @@ def sign_in_page():
             record_sign_in(session, form.email.data, user, through="web", client_address=request.remote_addr)
         if user is not None:
             return _signed_in(user)
+        signin_failed()
         failed = True
     return render_template("account/signin.html", form=form, failed=failed)
 

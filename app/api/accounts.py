@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 
 from accounts.models import User
 from accounts.service import TOKEN_LIFETIME, AccountError, authenticate, create_account, issue_token
 from app.api import api
 from app.api.errors import field_errors, json_object_body
-from app.auth import api_user_required, limiter
+from app.auth import api_user_required, limit_failed_signins, limiter, signin_failed, signin_limit
 from app.db import transaction
 from app.i18n import current_language
 from workflows.audit.signins import record_sign_in
 from workflows.db import utcnow
-
-
-def _signin_limit() -> str:
-    return current_app.config["SIGNIN_RATE_LIMIT"]
 
 
 def account_json(user: User) -> dict:
@@ -31,7 +27,7 @@ def account_json(user: User) -> dict:
 
 
 @api.post("/v1/accounts")
-@limiter.limit(_signin_limit)
+@limiter.limit(signin_limit)
 def create_account_api():
     body = json_object_body()
     unknown = sorted(set(body) - {"email", "password", "name", "language"})
@@ -53,7 +49,8 @@ def create_account_api():
 
 
 @api.post("/v1/tokens")
-@limiter.limit(_signin_limit)
+@limiter.limit(signin_limit)
+@limit_failed_signins
 def create_token():
     body = json_object_body()
     with transaction() as session:
@@ -61,6 +58,7 @@ def create_token():
         record_sign_in(session, body.get("email"), user, through="api", client_address=request.remote_addr)
         token = issue_token(session, user) if user else None
     if token is None:
+        signin_failed()
         return field_errors(401, [(None, _("The email address or password is incorrect."))])
     expires_at = (utcnow() + TOKEN_LIFETIME).isoformat()
     return jsonify(token=token, expires_at=expires_at), 201

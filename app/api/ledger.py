@@ -75,7 +75,6 @@ def _csv(rows: list[AgencyTotals], filename: str) -> Response:
     write_csv(rows, stream, AgencyTotals)
     response = Response(stream.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.api import api
 from app.api.errors import field_errors, json_object_body
 from app.api.ownership import own_application, read_own_application
-from app.auth import api_user_required, limiter
+from app.auth import api_user_required, limiter, payment_limit
 from app.db import db_session, transaction
 from app.i18n import current_language
 from app.payments import payment_gateway
@@ -27,10 +27,6 @@ DECLINE_MESSAGES = {
     "insufficient_funds": lambda: _("The card was declined for insufficient funds. Try another card."),
     "invalid_card_token": lambda: _("This card token is not valid. Enter the card again."),
 }
-
-
-def _payment_limit() -> str:
-    return current_app.config["PAYMENT_RATE_LIMIT"]
 
 
 def payment_json(payment: Payment) -> dict:
@@ -57,7 +53,7 @@ def _payment_response(payment: Payment):
 
 @api.post("/v1/applications/<int:application_id>/payments")
 @api_user_required
-@limiter.limit(_payment_limit)
+@limiter.limit(payment_limit)
 def create_payment(application_id: int):
     """Pay the application's due bill: the first invoice until it is paid, then the bill of the
     renewal awaiting payment (`workflows.payments.due_invoice`), one charge per key."""

@@ -31,5 +31,4 @@ def get_receipt(application_id: int):
         return field_errors(409, [(None, error.message.in_(language))])
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="receipt-{application.id}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"  # a financial document: kept by no cache
     return response

@@ -31,6 +31,7 @@ from wtforms import (
 from wtforms.form import BaseForm
 from wtforms.meta import DefaultMeta
 
+from app.triage.forms import MONEY_DIGITS
 from workflows.application_form import BUSINESS_NUMBER_FIELD, DEFAULT_MAX_LENGTH, FormField
 from workflows.packs.model import FieldDefinition
 from workflows.text import FieldError
@@ -109,12 +110,16 @@ def application_form(
 
 
 def _cents(typed: str) -> int | None:
+    """Cents, or None for what is not an amount: "NaN", "Infinity", and amounts of more than
+    MONEY_DIGITS digits, which would overflow on the way to cents (the service sets the bounds)."""
     try:
         amount = Decimal(typed)
     except InvalidOperation:
         return None
+    if not amount.is_finite() or amount.adjusted() > MONEY_DIGITS:
+        return None
     cents = amount * 100
-    return int(cents) if amount.is_finite() and cents == cents.to_integral_value() else None
+    return int(cents) if cents == cents.to_integral_value() else None
 
 
 def _data(definition: FieldDefinition, value: Any) -> Any:

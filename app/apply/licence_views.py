@@ -29,5 +29,4 @@ def pdf_response(pdf: bytes, name: str) -> Response:
     """A licence to keep: downloaded, and stored by no shared cache."""
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.apply import apply
 from app.apply.access import locked_application, read_application
+from app.auth import limiter, payment_limit
 from app.db import db_session, transaction
 from app.i18n import current_language
 from app.payments import payment_gateway
@@ -44,6 +45,7 @@ DECLINED = {
 
 @apply.route("/applications/<int:application_id>/payment", methods=["GET", "POST"])
 @login_required
+@limiter.limit(payment_limit, methods=["POST"])
 def payment(application_id: int):
     application = read_application(application_id)
     problem = None

@@ -19,6 +19,7 @@ from app.apply import apply
 from app.apply.access import locked_application, read_application
 from app.apply.forms import SHOWN, application_form
 from app.apply.payment_views import TEST_CARD_LABELS, pay_from_card_form
+from app.auth import limiter, payment_limit
 from app.db import db_session, transaction
 from app.i18n import current_language
 from workflows.applications import ApplicationError
@@ -98,6 +99,7 @@ def _page(application: Application, offer, form, chosen: list[str], now: datetim
 
 @apply.route("/applications/<int:application_id>/renewal/payment", methods=["GET", "POST"])
 @login_required
+@limiter.limit(payment_limit, methods=["POST"])
 def renewal_payment(application_id: int):
     """The open renewal's bill and its one payment; with no renewal open, back to the renewal page."""
     application = read_application(application_id)

@@ -106,7 +106,6 @@ def _refusal(error: PeriodError) -> Response:
 def _csv(text: str, filename: str) -> Response:
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -31,6 +31,22 @@ class MunicipalityForm(FlaskForm):
         self.jurisdiction.choices = [SelectChoice(j.code, j.name.in_(language)) for j in municipalities]
 
 
+#: Digits before the point beyond which an amount is refused as unreadable: far above any bound
+#: the engine sets, so an amount that is merely too large still gets the engine's "or less".
+MONEY_DIGITS = 100
+
+
+class MoneyField(DecimalField):
+    """An amount in dollars. "NaN", "Infinity" and amounts too long to hold as cents are refused
+    here, as a field error, instead of failing when turned into cents; bounds stay the engine's."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and (not self.data.is_finite() or self.data.adjusted() > MONEY_DIGITS):
+            self.data = None
+            raise ValueError(_("Enter an amount in dollars, such as 1250.00."))
+
+
 class QuestionsForm(FlaskForm):
     shown = HiddenField()  # the questions on the page just submitted: new follow-ups get no error
 
@@ -73,7 +89,7 @@ def _field(question: Question, language: str):
             validators=validators,
         )
     if question.type == "money":
-        return DecimalField(
+        return MoneyField(
             label,
             places=2,
             description=description,

@@ -24,5 +24,8 @@ def record_sign_in(
     details = {"through": through, "client_address": client_address}
     if user is not None:
         return record(session, "auth.signin", actor_id=user.id, subject=f"user:{user.id}", details=details)
-    attempted = normalise_email(email)[:MAX_EMAIL] if isinstance(email, str) else None
+    # PostgreSQL keeps no NUL in text: one typed in the attempt is shown as U+FFFD instead.
+    attempted = (
+        normalise_email(email).replace("\x00", "\ufffd")[:MAX_EMAIL] if isinstance(email, str) else None
+    )
     return record(session, "auth.signin_failed", actor_id=None, details={**details, "email": attempted})

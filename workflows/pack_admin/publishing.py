@@ -22,7 +22,7 @@ from workflows.jurisdictions import FEDERAL, is_within
 from workflows.models import PackVersion
 from workflows.pack_admin.preview import Preview, preview
 from workflows.pack_admin.scope import check_reach
-from workflows.pack_store import PublishedPack, packs_revision, publish_packs
+from workflows.pack_store import PublishedPack, lock_publishing, packs_revision, publish_packs
 from workflows.packs.loader import PackSource
 
 
@@ -58,6 +58,9 @@ def reach_of(actor: User | None) -> str | None:
 
 
 def _check_revision(session: Session, expected_revision: int | None) -> None:
+    """StalePreview unless the packs are still at `expected_revision`, checked under the publishing
+    lock: an administrator who pressed Publish at the same instant as another is told, not a 500."""
+    lock_publishing(session)
     if expected_revision is not None and packs_revision(session) != expected_revision:
         raise StalePreview("packs were published since this preview was made")
 
@@ -98,6 +101,7 @@ def restore(
     Raises VersionNotFound, AlreadyInForce, PackError (it no longer fits the packs in force)
     or StalePreview.
     """
+    lock_publishing(session)  # before reading the version: on SQLite, the lock must come first
     row = _version(session, code, version, actor)
     _check_revision(session, expected_revision)
     [result] = publish_packs(

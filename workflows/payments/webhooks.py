@@ -37,6 +37,10 @@ class WebhookRefused(Exception):
         super().__init__(message)
 
 
+#: 9999-12-31T23:59:59Z, the last moment a datetime holds: a later `created` is refused, not a 500.
+LAST_UNIX_TIME = 253_402_300_799
+
+
 def sign(secret: str, body: bytes, timestamp: int) -> str:
     """The signature header for a body: what the processor sends (and tests build)."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
@@ -80,7 +84,10 @@ class ProcessorEvent:
                 "id: a string of 1 to 128 characters",
             ),
             (data.get("type") in EVENT_TYPES, f"type: one of {', '.join(EVENT_TYPES)}"),
-            (type(data.get("created")) is int and data["created"] >= 0, "created: a Unix time in seconds"),
+            (
+                type(data.get("created")) is int and 0 <= data["created"] <= LAST_UNIX_TIME,
+                "created: a Unix time in seconds",
+            ),
             (
                 isinstance(reference, str) and 0 < len(reference) <= 64,
                 "data.payment_reference: the charge's id",

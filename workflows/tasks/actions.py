@@ -29,6 +29,7 @@ from accounts.models import User
 from licences.issuance import issue_licence_if_due
 from workflows.applications.store import chain_of, permits_of
 from workflows.audit import record
+from workflows.db import is_row_id
 from workflows.models import Application, PermitCase
 from workflows.notifications import notify
 from workflows.packs.model import Chain
@@ -189,11 +190,7 @@ def _reassign(session: Session, task: LockedTask, staff: User, to_user_id: objec
             "Only a supervisor can reassign a task that is under way.",
             "Seul un superviseur peut réassigner une tâche en cours.",
         )
-    target = (
-        session.get(User, to_user_id)
-        if isinstance(to_user_id, int) and not isinstance(to_user_id, bool)
-        else None
-    )
+    target = session.get(User, to_user_id) if is_row_id(to_user_id) else None
     if (
         target is None
         or target.agency_code != staff.agency_code

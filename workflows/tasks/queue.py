@@ -29,6 +29,9 @@ MAX_PAGE_SIZE = 100
 #: Counting stops here: past it a page says "more than 1,000", and counting every open task of
 #: a national agency on each page view would cost more than the rest of the page.
 COUNT_LIMIT = 1000
+#: The last page whose offset the databases take as an integer: past it the query failed (a 500),
+#: and no agency has that many tasks anyway.
+MAX_PAGE = (2**31 - 1) // MAX_PAGE_SIZE
 CLERK = "clerk"
 APPLICANT = "applicant"
 
@@ -49,7 +52,10 @@ class QueueFilter:
         QueueFilterError names each bad one."""
         errors = []
         numbers = {}
-        for name, default, largest in (("page", 1, None), ("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)):
+        for name, default, largest in (
+            ("page", 1, MAX_PAGE),
+            ("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+        ):
             raw = params.get(name) or str(default)
             if not raw.isdigit() or int(raw) < 1 or (largest is not None and int(raw) > largest):
                 limit = f" (at most {largest})" if largest else ""
