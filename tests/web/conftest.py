@@ -6,7 +6,9 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from accounts.service import create_account
+from accounts.service import create_account, issue_token
+from app.db import db_session as app_session
+from tests.factories import submitted_application, user
 
 PASSWORD = "correct horse battery"
 
@@ -27,6 +29,18 @@ def browser(app):
 def account(db_session):
     """An applicant who can sign in through the sign-in page (a real password hash, unlike factories.user)."""
     return create_account(db_session, email="ada@example.ca", password=PASSWORD, name="Ada Lovelace")
+
+
+@pytest.fixture
+def owner(app):
+    """(bearer headers, application id) of a submitted Toronto restaurant, committed in its own context."""
+    with app.app_context():
+        session = app_session()
+        person = user(session)
+        application, _ = submitted_application(session, person)
+        token = issue_token(session, person)
+        session.commit()
+        return {"Authorization": f"Bearer {token}"}, application.id
 
 
 def sign_in(client, email: str, password: str = PASSWORD):

@@ -10,9 +10,6 @@ from pathlib import Path
 import pytest
 from werkzeug.test import encode_multipart
 
-from accounts.service import issue_token
-from app.db import db_session as app_session
-from tests.factories import submitted_application, user
 from tests.web.conftest import PASSWORD, sign_in
 from tests.web.openapi_conformance import conforms
 
@@ -86,18 +83,6 @@ def test_behind_a_trusted_proxy_the_client_address_and_scheme_are_the_forwarded_
         assert "Strict-Transport-Security" in secure.headers
     finally:
         proxied.extensions["guichet.db"].engine.dispose()
-
-
-@pytest.fixture
-def owner(app):
-    """(bearer headers, application id) of a submitted application, committed for the requests."""
-    with app.app_context():
-        session = app_session()
-        person = user(session)
-        application, _ = submitted_application(session, person)
-        token = issue_token(session, person)
-        session.commit()
-        return {"Authorization": f"Bearer {token}"}, application.id
 
 
 def _over_the_limit(send, times: int):

@@ -9,23 +9,11 @@ import pytest
 
 from accounts.service import issue_token
 from app.db import db_session as app_session
-from tests.factories import submitted_application, user
+from tests.factories import user
 from tests.web.openapi_conformance import conforms
 from workflows.payments.webhooks import sign
 
 pytestmark = pytest.mark.money
-
-
-@pytest.fixture
-def owner(app):
-    """(headers, application id) of a submitted Toronto restaurant, made and committed in its own context."""
-    with app.app_context():
-        session = app_session()
-        person = user(session)
-        application, _ = submitted_application(session, person)
-        token = issue_token(session, person)
-        session.commit()
-        return {"Authorization": f"Bearer {token}"}, application.id
 
 
 def pay(client, headers, application_id, key="key-1", token="tok_approved"):

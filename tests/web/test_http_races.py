@@ -28,13 +28,11 @@ from accounts.service import issue_token
 from tests.answer_sets import TORONTO_FULL_NO_SIGN as NO_SIGN
 from tests.conftest import SIGNING_KEY
 from tests.factories import draft_application, paid_application, user
-from tests.test_process_races import _mail_count, decisions_hold
+from tests.test_process_races import _books_and_log_hold, _count, _mail_count, decisions_hold
 from workflows.applications import submit
 from workflows.audit import AuditEntry
-from workflows.audit import verify as verify_audit
 from workflows.db import utcnow
 from workflows.models import PermitCase
-from workflows.payments import verify as verify_ledger
 from workflows.payments.models import LedgerTransaction, Payment
 
 REQUESTS = 8  # at once, half to each worker
@@ -114,17 +112,6 @@ def _all_at_once(workers: list[int], requests: list[tuple]) -> list[tuple[int, d
 
 def _tokens(session: Session, users) -> list[str]:
     return [issue_token(session, person) for person in users]
-
-
-def _count(engine: Engine, statement) -> int:
-    with Session(engine) as session:
-        return session.scalar(statement)
-
-
-def _books_and_log_hold(engine: Engine) -> None:
-    with Session(engine) as session:
-        assert verify_ledger(session) == []
-        assert verify_audit(session).ok
 
 
 def _zoning_task(engine: Engine, clerks: int) -> tuple[int, int, list[int], list[str]]:
