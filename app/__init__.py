@@ -13,6 +13,7 @@ from app.config import from_environment
 from app.db import Database
 from app.errors import init_errors
 from app.i18n import init_i18n
+from app.json_limits import init_json_limits
 from app.outbox_worker import init_outbox_worker
 from app.packs import EngineCache
 from app.routing import init_routing
@@ -25,6 +26,7 @@ csrf = CSRFProtect()
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     init_routing(app)
+    init_json_limits(app)
     app.config.from_mapping(from_environment(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)

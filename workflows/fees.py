@@ -12,6 +12,15 @@ from typing import Any, ClassVar
 
 from workflows.text import Text
 
+#: The most one fee may be ($1,000,000.00), as the pack schema's `cents` says: far above any
+#: licence fee, far below what the ledger's columns hold.
+MAX_FEE_CENTS = 100_000_000
+
+#: The most one application's invoice may total: the ledger's amounts are 32-bit integer
+#: columns on PostgreSQL. A pack set whose permits could together cost more is refused, so
+#: no visitor's answers can make an invoice the database cannot store.
+MAX_INVOICE_CENTS = 2**31 - 1
+
 
 @dataclass(frozen=True, slots=True)
 class Charge:
@@ -130,6 +139,16 @@ FEE_KINDS = {"flat": _flat, "per_unit": _per_unit, "tiered": _tiered}
 def compile_fee(data: Mapping[str, Any]) -> FeeSchedule:
     """Build the schedule a pack describes (already checked against the schema)."""
     return FEE_KINDS[data["kind"]](data)
+
+
+def most_cents(fee: Mapping[str, Any], most_units: int) -> int:
+    """The most a fee described in a pack can come to, whatever the answers, when a per-unit
+    fee's question allows at most `most_units`."""
+    if fee["kind"] == "flat":
+        return fee["amount_cents"]
+    if fee["kind"] == "tiered":
+        return max(band["amount_cents"] for band in fee["bands"])
+    return max(fee.get("minimum_cents", 0), most_units * fee["unit_cents"])
 
 
 def band_problems(bands: list[Mapping[str, Any]]) -> list[tuple[int, Text]]:

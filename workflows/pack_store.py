@@ -68,7 +68,7 @@ def _jurisdiction_code(source: PackSource) -> str | None:
     try:
         data = yaml.load(source.text, Loader=FAST_LOADER)
         return str(data["jurisdiction"]["code"])
-    except (yaml.YAMLError, TypeError, KeyError):
+    except (yaml.YAMLError, TypeError, KeyError, RecursionError):  # the loader says why, precisely
         return None
 
 

@@ -5,6 +5,8 @@ A visitor who asked to apply before signing in finds their answers waiting after
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -31,10 +33,18 @@ def _signed_in(user: User):
 
 
 def _local(target: str | None) -> str | None:
-    """The page sign-in was asked from, only if it is on this site (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None
+    """The page sign-in was asked from, only if it is a path on this site (no open redirect).
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    "/<tab>/evil.example" would become "//evil.example": a target with any control
+    character, space or backslash is refused, and what is left must name no scheme or host.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(char.isspace() or char == "\\" or not char.isprintable() for char in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
 
 
 @account.route("/signup", methods=["GET", "POST"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -134,7 +132,7 @@ def payment_webhook():
             current_app.config["WEBHOOK_SECRET"], request.headers.get("Guichet-Signature"), raw, utcnow()
         )
         try:
-            data = json.loads(raw)
+            data = current_app.json.loads(raw)  # bounded: see app/json_limits.py
         except ValueError:
             raise WebhookRefused(400, "the body is not JSON") from None
         event = ProcessorEvent.parse(data)

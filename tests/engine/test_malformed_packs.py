@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from workflows.fees import MAX_FEE_CENTS
 from workflows.packs import PackError, PackProblem, PackSource, load_pack_set
 from workflows.triage import TriageEngine
 
@@ -425,6 +426,19 @@ def _duplicate_processing_days(yaml_text: str) -> str:
     return yaml_text.replace("  processing_days: 30\n", "  processing_days: 30\n  processing_days: 31\n")
 
 
+def _seats_without_max(packs: dict[str, Any]) -> None:
+    del question(packs, ON, 1)["max"]
+
+
+def _dear_permits(packs: dict[str, Any]) -> None:
+    """22 permits at the most one fee may be: more together than one invoice can hold."""
+    for number in range(22):
+        dear = copy.deepcopy(permit(packs, TO, 1))
+        dear.update(code=f"TO-DEAR{number}", fee={"kind": "flat", "amount_cents": MAX_FEE_CENTS})
+        dear.pop("prerequisite_of", None)
+        packs[TO]["permits"].append(dear)
+
+
 def _cycle_depends_on(packs: dict[str, Any]) -> None:
     permit(packs, TO, 0)["depends_on"] = ["CA-BN", "TO-PATIO"]
 
@@ -590,6 +604,43 @@ CASES = [
         edit_text=_duplicate_processing_days,
     ),
     Case(
+        "yaml-alias",  # nine aliases of nine aliases would read a tiny file as millions of values
+        _nothing,
+        ON,
+        "permits[0].review_days",
+        "aliases are not accepted in packs: write the value out in full",
+        line=("  review_days: *days",),
+        edit_text=lambda t: t.replace(
+            "  processing_days: 30\n", "  processing_days: &days 30\n  review_days: *days\n"
+        ),
+    ),
+    Case(
+        "yaml-nested-too-deep",
+        _nothing,
+        ON,
+        "notes" + "[0]" * 100,
+        "nested more than 100 levels deep",
+        line=("notes: ",),
+        edit_text=lambda t: t + "notes: " + "[" * 101 + "]" * 101 + "\n",
+    ),
+    Case(
+        "yaml-nested-past-the-parser",
+        _nothing,
+        ON,
+        "(whole file)",
+        "nested more than 100 levels deep",
+        edit_text=lambda t: t + "notes: " + "[" * 50_000 + "]" * 50_000 + "\n",
+    ),
+    Case(
+        "yaml-key-not-text",
+        _nothing,
+        ON,
+        "(whole file)",
+        "keys in a pack are plain text",
+        line=("? [a, b]",),
+        edit_text=lambda t: t + "? [a, b]\n: c\n",
+    ),
+    Case(
         "root-not-a-mapping",
         _nothing,
         TO,
@@ -666,6 +717,39 @@ CASES = [
         "permits[1].fee.amount_cents",
         "-500 is below the minimum 0",
         line=("amount_cents: -500",),
+    ),
+    Case(
+        "fee-above-the-most-one-fee-may-be",
+        set_(TO, "permits", 1, "fee", "amount_cents", value=MAX_FEE_CENTS + 1),
+        TO,
+        "permits[1].fee.amount_cents",
+        f"{MAX_FEE_CENTS + 1} is above the maximum {MAX_FEE_CENTS}",
+        line=(f"amount_cents: {MAX_FEE_CENTS + 1}",),
+    ),
+    Case(
+        "per-unit-fee-could-pass-the-most-one-fee-may-be",
+        set_(ON, "permits", 0, "fee", "unit_cents", value=60_000),  # x 2,000 seats = $1,200,000
+        ON,
+        "permits[0].fee.unit_cents",
+        "question seats allows up to 2000 units, so this fee could exceed the most one fee may be "
+        "($1,000,000.00): give it a max of at most 1666",
+        line=("unit_cents: 60000",),
+    ),
+    Case(
+        "per-unit-fee-on-a-question-without-max",
+        _seats_without_max,
+        ON,
+        "permits[0].fee.unit_cents",
+        "question seats allows any number of units (it has no max)",
+        line=("unit_cents: 500",),
+    ),
+    Case(
+        "permits-could-cost-more-than-an-invoice-holds",
+        _dear_permits,
+        TO,
+        "permits",
+        "more than one invoice can hold ($21,474,836.47)",
+        line=("permits:", "- "),
     ),
     Case(
         "fee-in-dollars-not-cents",

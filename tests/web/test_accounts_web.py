@@ -219,7 +219,19 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_to_another_site(browser
     )
     asked = browser.get("/applications/")
     assert asked.status_code == 302 and "next=" in asked.headers["Location"]
-    for target, expected in [("/applications/", "/applications/"), ("//evil.example/x", "/account/")]:
+    targets = [
+        ("/applications/", "/applications/"),
+        ("/applications/?page=2", "/applications/?page=2"),
+        ("//evil.example/x", "/account/"),
+        ("https://evil.example/", "/account/"),
+        # Browsers drop a tab or newline and read a backslash as a slash: each would leave the site.
+        ("/%09/evil.example", "/account/"),
+        ("/%0A/evil.example", "/account/"),
+        ("/%0D%0ASet-Cookie:x=1", "/account/"),
+        ("/%5Cevil.example", "/account/"),
+        ("/%20/evil.example", "/account/"),
+    ]
+    for target, expected in targets:
         page = browser.get(f"/account/signin?next={target}")
         response = browser.post(
             f"/account/signin?next={target}",

@@ -151,6 +151,30 @@ def test_a_pack_beyond_the_reach_is_refused_clearly_in_both_languages(app, peopl
     assert "3520005 est hors de votre portée" in page(french)
 
 
+BOMB = "".join(  # 9 aliases of 9 aliases, five deep: a few hundred bytes read as 59,049 values
+    f"{name}: &{name} [{', '.join([f'*{previous}'] * 9) if previous else ', '.join(['x'] * 9)}]\n"
+    for previous, name in zip([None, "a", "b", "c", "d"], "abcde", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("hostile", "reason"),
+    [
+        (BOMB, "aliases are not accepted in packs: write the value out in full"),
+        ("notes: " + "[" * 50_000 + "]" * 50_000, "nested more than 100 levels deep"),
+    ],
+    ids=["alias-bomb", "nested-past-the-parser"],
+)
+def test_hostile_yaml_is_refused_with_its_reason_before_it_is_expanded(app, people, hostile, reason):
+    """Found by the security review: aliases made a 414-byte upload take 36 s to refuse, and
+    nesting past the parser's recursion limit answered 500."""
+    before = version_count(app)
+    response = upload(client_of(app, people["on"]), ("toronto.yaml", toronto() + hostile))
+    assert response.status_code == 422
+    assert reason in page(response) and "nothing was published" in page(response)
+    assert version_count(app) == before
+
+
 @pytest.mark.parametrize(
     ("files", "message"),
     [

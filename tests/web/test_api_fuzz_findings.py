@@ -1,4 +1,5 @@
-"""What the API fuzzer (tests/web/test_api_fuzz.py) found, each pinned by a plain test.
+"""What the API fuzzer (tests/web/test_api_fuzz.py) and the security review found, each pinned
+by a plain test.
 
 - An id past the database's integer columns reached the database and answered 500.
 - A queue page past what the database can take as an offset answered 500.
@@ -8,10 +9,12 @@
 - Task actions and provide-info answered 400 (a body that is not a JSON object) that the
   document did not list; `lang` other than en/fr and an empty `page` were accepted, which the
   document said were invalid. The code was right in these: the document now says so.
+- A body of a few thousand nested brackets answered 500 on every operation that reads one.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -25,6 +28,7 @@ from tests.web.openapi_conformance import conforms
 from tests.web.test_api_payments import event, webhook
 from workflows.applications.store import cases_of
 from workflows.audit.models import AuditEntry
+from workflows.payments.webhooks import sign
 
 PAST_THE_COLUMNS = 2**31  # one more than PostgreSQL's integer holds
 HUGE = 10**30  # more than SQLite's 64-bit integer holds
@@ -172,3 +176,41 @@ def test_a_token_asked_with_a_nul_in_the_email_is_refused_and_logged(client, db_
 )
 def test_an_account_with_a_nul_is_never_a_server_error(client, body):
     assert conforms(client.post("/api/v1/accounts", json=body)).status_code in (201, 422)
+
+
+def _operations_with_a_body(client) -> list[tuple[str, str]]:
+    document = client.get("/api/openapi.json").json
+    return [
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    ]
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "[" * 50_000 + "]" * 50_000,  # 100 KB, far past the parser's recursion limit
+        '{"email": ' * 2_000 + '"x"' + "}" * 2_000,
+    ],
+    ids=["arrays", "objects"],
+)
+def test_a_body_nested_past_what_the_parser_follows_is_a_400_on_every_operation(app, client, world, nested):
+    """Found by the security review: Python's JSON parser recurses, and RecursionError is not the
+    ValueError Werkzeug treats as unreadable JSON, so every operation with a body answered 500."""
+    operations = _operations_with_a_body(client)
+    assert len(operations) >= 16
+    for method, path in operations:
+        url = path.replace("{code}", "TO-ZONING").replace(
+            "{id}", str(world.zoning_task if path.startswith("/api/v1/tasks") else world.application_id)
+        )
+        headers = world.clerk if path.startswith("/api/v1/tasks") else world.applicant
+        if path == "/api/v1/payments/webhook":  # signed: the body is read only once the signature holds
+            headers = {
+                "Guichet-Signature": sign(app.config["WEBHOOK_SECRET"], nested.encode(), int(time.time()))
+            }
+        response = conforms(
+            client.open(url, method=method, data=nested, content_type="application/json", headers=headers)
+        )
+        assert response.status_code == 400, (method, path, response.status_code, response.json)

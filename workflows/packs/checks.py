@@ -14,11 +14,13 @@ from graphlib import CycleError, TopologicalSorter
 from typing import TYPE_CHECKING, Any
 
 from workflows.conditions import COMPARISONS, ORDERED_COMPARISONS
-from workflows.fees import band_problems
+from workflows.fees import MAX_FEE_CENTS, MAX_INVOICE_CENTS, band_problems, most_cents
 from workflows.jurisdictions import SGC_PROVINCE_CODES
 from workflows.packs.errors import PackProblem
 from workflows.packs.workflow_checks import workflow_problems
 from workflows.text import Text
+from workflows.triage import format_cents
+from workflows.value_checks import LARGEST_WHOLE_NUMBER
 from workflows.workflow_templates import WORKFLOW_TEMPLATES
 
 if TYPE_CHECKING:
@@ -62,6 +64,9 @@ class Scope:
     prerequisites: dict[str, set[str]] = field(default_factory=dict)
     #: Workflow name -> the jurisdiction whose pack defines it, along the chain.
     workflows: dict[str, str] = field(default_factory=dict)
+    #: The most all the permits along the chain could cost together (each its dearer of fee
+    #: and renewal fee): what one invoice could have to hold.
+    most_cents: int = 0
 
     def extended(self) -> Scope:
         return Scope(
@@ -71,6 +76,7 @@ class Scope:
             set(self.permits),
             prerequisites={code: set(before) for code, before in self.prerequisites.items()},
             workflows=dict(self.workflows),
+            most_cents=self.most_cents,
         )
 
 
@@ -429,9 +435,11 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
             allow_permits=True,
             own_code=permit["code"],
         )
-        for key in ("fee", "renewal_fee"):
-            if key in permit:
-                _check_fee(pack, (*path, key), permit[key], scope, problems)
+        scope.most_cents += max(
+            _check_fee(pack, (*path, key), permit[key], scope, problems)
+            for key in ("fee", "renewal_fee")
+            if key in permit
+        )
         if "program_account" in permit and data["jurisdiction"]["level"] != "federal":
             problems.append(
                 pack.problem(
@@ -451,6 +459,21 @@ def _check_pack(pack: ParsedPack, scope: Scope, problems: list[PackProblem]) -> 
             (code for code in permit.get("prerequisite_of", ()) if code in visible_permits),
         )
     _check_cycles(pack, permits, "depends_on", scope.prerequisites, problems)
+    if permits and scope.most_cents > MAX_INVOICE_CENTS:
+        most = scope.most_cents
+        problems.append(
+            pack.problem(
+                ("permits",),
+                Text(
+                    f"the permits of {pack.code} and its parents could together cost up to "
+                    f"{format_cents(most, 'en')}, more than one invoice can hold "
+                    f"({format_cents(MAX_INVOICE_CENTS, 'en')})",
+                    f"les permis de {pack.code} et de ses parents pourraient coûter ensemble jusqu'à "
+                    f"{format_cents(most, 'fr')}, plus qu'une facture ne peut contenir "
+                    f"({format_cents(MAX_INVOICE_CENTS, 'fr')})",
+                ),
+            )
+        )
     rules = {permit["code"]: _permit_refs(permit["applies_if"]) & own_permits for permit in permits}
     _check_cycles(pack, permits, "applies_if", rules, problems)
     scope.permits |= own_permits
@@ -694,7 +717,9 @@ def _check_comparison(
 
 def _check_fee(
     pack: ParsedPack, path: Path, fee: Mapping[str, Any], scope: Scope, problems: list[PackProblem]
-) -> None:
+) -> int:
+    """Check one fee; return the most it can come to (0 when it cannot be worked out)."""
+    question = None
     if "question" in fee:
         question = scope.questions.get(fee["question"])
         if question is None:
@@ -733,6 +758,32 @@ def _check_fee(
             )
     for index, reason in band_problems(fee.get("bands", [])):
         problems.append(pack.problem((*path, "bands", index), reason))
+    if fee["kind"] != "per_unit":
+        return most_cents(fee, 0)
+    if question is None or question["type"] != "number":
+        return 0  # reported above
+    most_units = int(question.get("max", LARGEST_WHOLE_NUMBER))
+    if most_units * fee["unit_cents"] > MAX_FEE_CENTS:
+        allowed = MAX_FEE_CENTS // fee["unit_cents"]
+        reach_en, reach_fr = (
+            (f"up to {most_units} units", f"jusqu'à {most_units} unités")
+            if "max" in question
+            else ("any number of units (it has no max)", "un nombre quelconque d'unités (sans max)")
+        )
+        problems.append(
+            pack.problem(
+                (*path, "unit_cents"),
+                Text(
+                    f"question {fee['question']} allows {reach_en}, so this fee could exceed the most one "
+                    f"fee may be ({format_cents(MAX_FEE_CENTS, 'en')}): give it a max of at most {allowed}",
+                    f"la question {fee['question']} permet {reach_fr}; ce droit pourrait donc dépasser "
+                    f"le maximum d'un droit ({format_cents(MAX_FEE_CENTS, 'fr')}) : donnez-lui un max "
+                    f"d'au plus {allowed}",
+                ),
+            )
+        )
+        return 0
+    return most_cents(fee, most_units)
 
 
 def _permit_refs(condition: Mapping[str, Any]) -> set[str]:

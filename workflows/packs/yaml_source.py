@@ -76,16 +76,24 @@ def _compose(text: str) -> yaml.Node | None:
         return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
+#: Deeper than any pack needs (the bundled ones reach 7), and shallow enough that nothing
+#: that walks a pack afterwards (the checks, the schema, the rules) meets the recursion limit.
+MAX_DEPTH = 100
+
+
 def parse_yaml(text: str) -> ParsedYaml:
-    """Parse one YAML document; raise YamlFault for syntax errors and duplicate keys."""
+    """Parse one YAML document; raise YamlFault for syntax errors, duplicate keys, aliases and
+    nesting past MAX_DEPTH."""
     try:
         root = _compose(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
         raise YamlFault((), mark.line + 1 if mark else None, _not_yaml(problem)) from None
+    except RecursionError:  # the parser follows nesting by recursion, so it fails first
+        raise YamlFault((), None, _too_deep()) from None
     if root is not None:
-        _reject_duplicate_keys(root, ())
+        _check_nodes(root, (), set(), text)
     loader = yaml.SafeLoader("")
     try:
         data = loader.construct_document(root) if root is not None else None
@@ -102,11 +110,36 @@ def _not_yaml(problem: object) -> Text:
     return Text(f"not valid YAML: {problem}", f"YAML non valide : {problem}")
 
 
-def _reject_duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...]) -> None:
+def _too_deep() -> Text:
+    return Text(
+        f"nested more than {MAX_DEPTH} levels deep",
+        f"imbriqué sur plus de {MAX_DEPTH} niveaux",
+    )
+
+
+def _check_nodes(node: yaml.Node, path: tuple[PathPart, ...], seen: set[int], text: str) -> None:
+    """Refuse duplicate keys, keys that are not text, aliases and nesting past MAX_DEPTH,
+    before any data is built.
+
+    An alias (`*name`) makes its anchored value appear again: nine aliases of nine aliases
+    of nine make a 400-byte file read as a million values, and everything that walks the pack
+    walks them all. Packs are data written once per permit, so a value is written out in full.
+    The composer shares one node between the anchor and its aliases, which is how they show.
+    """
+    if id(node) in seen:
+        raise YamlFault(path, _first_alias_line(text), _ALIAS)
+    if len(path) > MAX_DEPTH:
+        raise YamlFault(path, node.start_mark.line + 1, _too_deep())
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
+        keys: set[str] = set()
         for key, value in node.value:
-            if key.value in seen:
+            if not isinstance(key, yaml.ScalarNode):
+                raise YamlFault(path, key.start_mark.line + 1, _KEY_NOT_TEXT)
+            if id(key) in seen:
+                raise YamlFault(path, _first_alias_line(text), _ALIAS)
+            seen.add(id(key))
+            if key.value in keys:
                 raise YamlFault(
                     (*path, key.value),
                     key.start_mark.line + 1,
@@ -115,8 +148,30 @@ def _reject_duplicate_keys(node: yaml.Node, path: tuple[PathPart, ...]) -> None:
                         f"la clé '{key.value}' figure deux fois dans le même tableau associatif (mapping)",
                     ),
                 )
-            seen.add(key.value)
-            _reject_duplicate_keys(value, (*path, key.value))
+            keys.add(key.value)
+            _check_nodes(value, (*path, key.value), seen, text)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _reject_duplicate_keys(item, (*path, index))
+            _check_nodes(item, (*path, index), seen, text)
+
+
+_ALIAS = Text(
+    "repeats a value with a YAML alias (*name); aliases are not accepted in packs: "
+    "write the value out in full",
+    "répète une valeur au moyen d'un alias YAML (*nom); les alias ne sont pas acceptés dans les packs : "
+    "écrivez la valeur en entier",
+)
+
+_KEY_NOT_TEXT = Text(
+    "a key is a list or a mapping; keys in a pack are plain text",
+    "une clé est une liste ou un tableau associatif; les clés d'un pack sont du texte simple",
+)
+
+
+def _first_alias_line(text: str) -> int | None:
+    """The line of the document's first alias: the walk meets aliases in document order, and
+    the shared node it finds carries only its anchor's line."""
+    for event in yaml.parse(text, Loader=FAST_LOADER):
+        if isinstance(event, yaml.AliasEvent):
+            return event.start_mark.line + 1
+    return None
