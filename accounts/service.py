@@ -13,7 +13,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from accounts.models import ROLES, STAFF_ROLES, ApiToken, User
@@ -211,7 +211,9 @@ def authenticate(session: Session, email: object, password: object) -> User | No
 def issue_token(session: Session, user: User) -> str:
     """A new bearer token for `user`; only its digest is kept, so it is shown this once."""
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_sha256=_digest(token), expires_at=utcnow() + TOKEN_LIFETIME))
+    session.add(
+        ApiToken(user_id=user.id, token_sha256=secret_digest(token), expires_at=utcnow() + TOKEN_LIFETIME)
+    )
     session.flush()
     return token
 
@@ -220,12 +222,22 @@ def user_for_token(session: Session, token: str) -> User | None:
     row = session.execute(
         select(User, ApiToken.expires_at)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_sha256 == _digest(token))
+        .where(ApiToken.token_sha256 == secret_digest(token))
     ).first()
     if row is None or row.expires_at <= utcnow():
         return None
     return row.User
 
 
-def _digest(token: str) -> str:
+def revoke_token(session: Session, token: str) -> None:
+    """End a bearer token now: an integrator done with it, or one that leaked."""
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_sha256 == secret_digest(token), ApiToken.expires_at > utcnow())
+        .values(expires_at=utcnow())
+    )
+
+
+def secret_digest(token: str) -> str:
+    """What is stored of a bearer token or a session id: its SHA-256, never the secret itself."""
     return hashlib.sha256(token.encode()).hexdigest()

@@ -18,6 +18,7 @@ from app.outbox_worker import init_outbox_worker
 from app.packs import EngineCache
 from app.routing import init_routing
 from app.security_headers import init_security_headers
+from app.security_log import init_security_log
 from licences import signing
 
 csrf = CSRFProtect()
@@ -41,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_i18n(app)
     init_errors(app)
     init_security_headers(app)
+    init_security_log(app)
     init_auth(app)
     app.extensions["guichet.engine_cache"] = EngineCache()
     init_outbox_worker(app)  # development: sends emails from a thread (never under TESTING)

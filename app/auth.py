@@ -6,10 +6,10 @@ account; payments per client address. The limits live in the configuration.
 
 from __future__ import annotations
 
-import secrets
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, flash, g, request, session
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -17,7 +17,10 @@ from flask_login import LoginManager, UserMixin, login_user, logout_user
 
 from accounts.models import User
 from accounts.service import user_for_token
+from accounts.sessions import user_for_session
 from app.db import db_session
+from app.known_devices import is_known_device, remember_this_device
+from workflows.db import utcnow
 
 limiter = Limiter(get_remote_address)
 login_manager = LoginManager()
@@ -35,13 +38,23 @@ def account_signin_limit() -> str:
     return current_app.config["SIGNIN_ACCOUNT_RATE_LIMIT"]
 
 
-def signin_account_key() -> str:
-    """The account a sign-in is for (the form's or the JSON body's email), as its limit's key."""
+def _attempted_email() -> object:
+    """The email a sign-in is for: the form's, or the JSON body's."""
     email = request.form.get("email")
     if email is None:
         body = request.get_json(silent=True)
         email = body.get("email") if isinstance(body, dict) else None
+    return email
+
+
+def signin_account_key() -> str:
+    """The account a sign-in is for, as its limit's key."""
+    email = _attempted_email()
     return "account:" + (email.strip().lower() if isinstance(email, str) else "")
+
+
+def _known_device_for_the_account() -> bool:
+    return is_known_device(_attempted_email())
 
 
 def signin_failed() -> None:
@@ -54,12 +67,15 @@ def _counts_as_failed(_response) -> bool:
 
 
 def limit_failed_signins(view):
-    """The per-account limit on failed sign-ins, for the sign-in page and the token endpoint."""
+    """The per-account limit on failed sign-ins, for the sign-in page and the token endpoint. A
+    browser that signed in to the account before is exempt (app/known_devices.py), so a stranger
+    cannot lock the owner out."""
     return limiter.shared_limit(
         account_signin_limit,
         scope="failed-signins",  # one count for the page and the API together
         key_func=signin_account_key,
         deduct_when=_counts_as_failed,
+        exempt_when=_known_device_for_the_account,
         methods=["POST"],
     )(view)
 
@@ -79,29 +95,68 @@ class SignedIn(UserMixin):
         return str(self.user.id)
 
 
+#: The signed cookie says when this browser was last seen, rewritten at most this often, so
+#: idle time is counted without a database write per request.
+SEEN_RESOLUTION = timedelta(minutes=1)
+
+
 @login_manager.user_loader
 def _load(user_id: str) -> SignedIn | None:
-    user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
-    return SignedIn(user) if user else None
+    """The signed-in account, if this browser's session is live: not ended on the server (sign-out
+    anywhere ends every copy of the cookie), not idle too long, not past its maximum age."""
+    sid, seen = session.get("sid"), session.get("seen")
+    if not user_id.isdigit() or not isinstance(sid, str) or not isinstance(seen, int | float):
+        return _ended()
+    now = utcnow()
+    if now - datetime.fromtimestamp(seen, UTC) > current_app.config["SESSION_IDLE_TIMEOUT"]:
+        return _ended()
+    user = user_for_session(db_session(), int(user_id), sid, now, current_app.config["SESSION_MAX_AGE"])
+    if user is None:
+        return _ended()
+    if now - datetime.fromtimestamp(seen, UTC) >= SEEN_RESOLUTION:
+        session["seen"] = now.timestamp()
+    return SignedIn(user)
 
 
-def sign_in(user: User) -> None:
-    """Start a fresh session: nothing from before sign-in survives it (no session fixation)."""
+def _clear_but_the_language() -> None:
     language = session.get("lang")
     session.clear()
-    session["sid"] = secrets.token_urlsafe(16)
     if language:
         session["lang"] = language
+
+
+def _ended() -> None:
+    """Forget a session that has ended, and say so on the sign-in page it leads to."""
+    _clear_but_the_language()
+    flash(_("Your session has ended: sign in again to go on."), "session")
+    return None
+
+
+def sign_in(user: User, sid: str) -> None:
+    """Start a fresh session (from `start_session`): nothing from before sign-in survives it (no
+    session fixation)."""
+    _clear_but_the_language()
+    session["sid"], session["seen"] = sid, utcnow().timestamp()
     login_user(SignedIn(user))
+    remember_this_device(user.email)
+
+
+def signed_in_sid() -> str | None:
+    """This browser's session id, to end it or keep it."""
+    sid = session.get("sid")
+    return sid if isinstance(sid, str) else None
 
 
 def sign_out() -> None:
+    """Forget the session in this browser, but for the language it speaks; the caller ends it on
+    the server (`end_session`)."""
     logout_user()
-    session.clear()
+    _clear_but_the_language()
 
 
 def api_user_required(view):
-    """Require `Authorization: Bearer <token>`; the account is then in g.api_user."""
+    """Require `Authorization: Bearer <token>`; the account is then in g.api_user (the token in
+    g.api_token)."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -113,7 +168,7 @@ def api_user_required(view):
             response, status = field_errors(401, [(None, _("Sign in first: send a valid bearer token."))])
             response.headers["WWW-Authenticate"] = 'Bearer realm="guichet"'
             return response, status
-        g.api_user = user
+        g.api_user, g.api_token = user, token.strip()
         return view(*args, **kwargs)
 
     return wrapper

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,14 @@ def from_environment(instance_path: Path) -> dict[str, object]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
+        # Over HTTPS the `__Host-` prefix makes browsers refuse the cookie from any other (sub)domain.
+        "SESSION_COOKIE_NAME": "__Host-session" if https else "session",
         "PREFERRED_URL_SCHEME": "https" if https else "http",
+        # A signed-in session ends after this long without a request, and after this long in all.
+        "SESSION_IDLE_TIMEOUT": timedelta(
+            minutes=float(os.environ.get("GUICHET_SESSION_IDLE_MINUTES", "30"))
+        ),
+        "SESSION_MAX_AGE": timedelta(hours=float(os.environ.get("GUICHET_SESSION_MAX_HOURS", "12"))),
         # Request size limits: a whole body, the part of a form held in memory, and the number of
         # fields and files a form may have. An answer over them is a 413, never a partial read.
         "MAX_CONTENT_LENGTH": 1024 * 1024,

@@ -13,10 +13,12 @@ import uuid
 
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.api.errors import api_http_error, api_no_packs, api_unexpected
 from app.packs import NoPacksLoaded
+from app.security_log import refused_for_csrf
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ def _page(status: int, *, reference: str | None = None):
 
 
 def http_error(error: HTTPException):
+    if isinstance(error, CSRFError):
+        refused_for_csrf()
     if _is_api():
         return api_http_error(error)
     return _page(error.code or 500)

@@ -72,6 +72,9 @@ def normalize_database_url(url: str) -> str:
 
 
 def make_engine(url: str, **options) -> Engine:
+    # A database error's message would otherwise carry the statement's parameters, which can be an
+    # applicant's data, into the logs.
+    options.setdefault("hide_parameters", True)
     engine = create_engine(normalize_database_url(url), **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)

@@ -48,6 +48,7 @@ class Application(Base):
     """
 
     __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("owner_id", "creation_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -62,6 +63,10 @@ class Application(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: The Idempotency-Key the API client created it with, if any, and a digest of that request:
+    #: the same key again answers with this application instead of making another.
+    creation_key: Mapped[str | None] = mapped_column(String(255))
+    creation_request_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class AssignedBusinessNumber(Base):

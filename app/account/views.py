@@ -7,26 +7,36 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from accounts.models import User
 from accounts.service import AccountError, authenticate, create_account
+from accounts.sessions import end_every_session, end_session, start_session
 from app.account import account
 from app.account.forms import SignInForm, SignUpForm
 from app.apply.handover import has_pending, pending_kept
 from app.apply.summaries import summaries
-from app.auth import limit_failed_signins, limiter, sign_in, sign_out, signin_failed, signin_limit
+from app.auth import (
+    limit_failed_signins,
+    limiter,
+    sign_in,
+    sign_out,
+    signed_in_sid,
+    signin_failed,
+    signin_limit,
+)
 from app.db import db_session, transaction
 from app.i18n import current_language
-from workflows.audit.signins import record_sign_in
+from workflows.audit.signins import record_sign_in, record_signed_out_everywhere
+from workflows.db import utcnow
 
 
-def _signed_in(user: User):
+def _signed_in(user: User, sid: str):
     """Sign in, then go on to the application waiting to be made, if any, else to the account."""
     with pending_kept():
-        sign_in(user)
+        sign_in(user, sid)
     if has_pending():
         return redirect(url_for("apply.start"))
     return redirect(_local(request.args.get("next")) or url_for("account.home"))
@@ -61,6 +71,7 @@ def sign_up():
                     name=form.name.data,
                     language=current_language(),  # the language they signed up in is the one we write in
                 )
+                sid = start_session(session, user, utcnow())
         except AccountError as error:
             for problem in error.errors:
                 form[problem.field].errors = [
@@ -68,7 +79,7 @@ def sign_up():
                     problem.message.in_(current_language()),
                 ]
         else:
-            return _signed_in(user)
+            return _signed_in(user, sid)
     return render_template("account/signup.html", form=form)
 
 
@@ -82,8 +93,9 @@ def sign_in_page():
         with transaction() as session:  # a password hash may be upgraded on the way; failures are logged too
             user = authenticate(session, form.email.data, form.password.data)
             record_sign_in(session, form.email.data, user, through="web", client_address=request.remote_addr)
-        if user is not None:
-            return _signed_in(user)
+            sid = start_session(session, user, utcnow()) if user is not None else None
+        if user is not None and sid is not None:
+            return _signed_in(user, sid)
         signin_failed()
         failed = True
     return render_template("account/signin.html", form=form, failed=failed)
@@ -91,8 +103,27 @@ def sign_in_page():
 
 @account.post("/signout")
 def sign_out_page():
+    """Sign out here, and end the session on the server so that no copy of the cookie lives on."""
+    sid = signed_in_sid()
+    if sid is not None:
+        with transaction() as session:
+            end_session(session, sid, utcnow())
     sign_out()
     return redirect(url_for("pages.home"))
+
+
+@account.post("/signout-everywhere")
+@login_required
+def sign_out_everywhere():
+    """End every session of this account, on every device, and revoke its API tokens: for the
+    person who fears someone else is signed in as them."""
+    with transaction() as session:
+        user = session.get(User, current_user.user.id)
+        ended = end_every_session(session, user, utcnow())
+        record_signed_out_everywhere(session, user, ended, client_address=request.remote_addr)
+    sign_out()
+    flash(_("You are signed out on every device, and your API tokens no longer work."), "session")
+    return redirect(url_for("account.sign_in_page"))
 
 
 @account.get("/")

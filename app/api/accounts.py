@@ -1,12 +1,19 @@
-"""Accounts over the API: sign up, get a bearer token, and say who the token belongs to."""
+"""Accounts over the API: sign up, get a bearer token or revoke it, and say who the token belongs to."""
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 
 from accounts.models import User
-from accounts.service import TOKEN_LIFETIME, AccountError, authenticate, create_account, issue_token
+from accounts.service import (
+    TOKEN_LIFETIME,
+    AccountError,
+    authenticate,
+    create_account,
+    issue_token,
+    revoke_token,
+)
 from app.api import api
 from app.api.errors import field_errors, json_object_body
 from app.auth import api_user_required, limit_failed_signins, limiter, signin_failed, signin_limit
@@ -62,6 +69,17 @@ def create_token():
         return field_errors(401, [(None, _("The email address or password is incorrect."))])
     expires_at = (utcnow() + TOKEN_LIFETIME).isoformat()
     return jsonify(token=token, expires_at=expires_at), 201
+
+
+@api.delete("/v1/tokens/current")
+@api_user_required
+def revoke_current_token():
+    """Revoke the token this request is made with: an integrator done with it, or one that leaked."""
+    with transaction() as session:
+        revoke_token(session, g.api_token)
+    response = current_app.response_class(status=204)
+    del response.headers["Content-Type"]  # no content, so no type
+    return response
 
 
 @api.get("/v1/me")

@@ -12,6 +12,7 @@ from typing import Any
 from flask import abort, g, jsonify, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.api import api
@@ -22,7 +23,7 @@ from app.api.application_json import (
     consents_json,
     field_json,
 )
-from app.api.errors import field_errors, json_object_body
+from app.api.errors import field_errors, idempotency_key, json_object_body
 from app.api.ownership import own_application, read_own_application
 from app.auth import api_user_required
 from app.db import db_session, transaction
@@ -32,10 +33,12 @@ from app.payments import payment_gateway
 from licences.issuance import latest_licence
 from workflows.applications import (
     ApplicationError,
+    CreationKeyReused,
     NotADraft,
     change_answers,
     consent_requests,
     create_application,
+    created_with,
     fields_of,
     give_consent,
     lock_application,
@@ -87,7 +90,11 @@ def list_applications():
 @api.post("/v1/applications")
 @api_user_required
 def create_application_api():
-    body, errors = _body_with("jurisdiction", "answers")
+    """Apply. With an Idempotency-Key, sending the same request again (an answer lost on the way)
+    answers with the application made the first time instead of making a second one."""
+    key, errors = idempotency_key(required=False)
+    body, unknown = _body_with("jurisdiction", "answers")
+    errors += unknown
     code, answers = body.get("jurisdiction"), body.get("answers")
     if not isinstance(code, str) or not code:
         errors.append(("jurisdiction", _("Give the municipality's code, for example 3520005.")))
@@ -95,18 +102,40 @@ def create_application_api():
         errors.append(("answers", _("Give the answers as an object of question id to answer.")))
     if errors:
         return field_errors(422, errors)
-    engine = triage_engine()
     try:
-        with transaction() as session:
-            application, _result = create_application(
-                session, engine, owner_id=g.api_user.id, jurisdiction=code, answers=answers
-            )
-            document = _application_document(session, application, with_fields=True)
+        try:
+            document, replayed = _created(key, code, answers)
+        except IntegrityError:
+            if key is None:
+                raise
+            document, replayed = _created(key, code, answers)  # the same key, sent at the same time
     except TriageError as error:
         return _refused(error.errors)
+    except CreationKeyReused as error:
+        return field_errors(409, [("Idempotency-Key", error.message.in_(current_language()))])
     response = jsonify(document)
-    response.headers["Location"] = url_for("api.get_application", application_id=application.id)
+    response.headers["Location"] = url_for("api.get_application", application_id=document["id"])
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response, 201
+
+
+def _created(key: str | None, code: str, answers: dict) -> tuple[dict, bool]:
+    """One transaction: the application made with `key` before, else a new one; and whether it
+    was made before."""
+    with transaction() as session:
+        application = created_with(session, g.api_user.id, key, code, answers) if key else None
+        replayed = application is not None
+        if application is None:
+            application, _result = create_application(
+                session,
+                triage_engine(),
+                owner_id=g.api_user.id,
+                jurisdiction=code,
+                answers=answers,
+                creation_key=key,
+            )
+        return _application_document(session, application, with_fields=True), replayed
 
 
 @api.get("/v1/applications/<int:application_id>")

@@ -25,6 +25,21 @@ def json_object_body() -> dict:
     return body
 
 
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def idempotency_key(*, required: bool) -> tuple[str | None, list[tuple[str, str]]]:
+    """The request's Idempotency-Key header (None when absent and not `required`), and the
+    field error for one missing or malformed."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None and not required:
+        return None, []
+    key = (key or "").strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        return None, [("Idempotency-Key", _("Send an Idempotency-Key header of 1 to 255 characters."))]
+    return key, []
+
+
 # The app-wide handlers (app/errors.py) answer the API's paths with these.
 
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.api import api
-from app.api.errors import field_errors, json_object_body
+from app.api.errors import field_errors, idempotency_key, json_object_body
 from app.api.ownership import own_application, read_own_application
 from app.auth import api_user_required, limiter, payment_limit
 from app.db import db_session, transaction
@@ -19,7 +19,6 @@ from workflows.payments import PaymentRefused, invoice_of, pay, refunds_by_line
 from workflows.payments.models import Invoice, Payment
 from workflows.payments.webhooks import ProcessorEvent, WebhookRefused, apply_event, check_signature
 
-MAX_KEY_LENGTH = 255
 DECLINE_MESSAGES = {
     "card_declined": lambda: _("The card was declined. Try another card."),
     "insufficient_funds": lambda: _("The card was declined for insufficient funds. Try another card."),
@@ -55,11 +54,8 @@ def _payment_response(payment: Payment):
 def create_payment(application_id: int):
     """Pay the application's due bill: the first invoice until it is paid, then the bill of the
     renewal awaiting payment (`workflows.payments.due_invoice`), one charge per key."""
-    key = request.headers.get("Idempotency-Key", "").strip()
+    key, errors = idempotency_key(required=True)
     body = json_object_body()
-    errors = []
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        errors.append(("Idempotency-Key", _("Send an Idempotency-Key header of 1 to 255 characters.")))
     token = body.get("card_token")
     if not isinstance(token, str) or not token or len(token) > 255:
         errors.append(("card_token", _("Give the card token from the payment form.")))

@@ -2,6 +2,7 @@
 
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import event
@@ -23,6 +24,24 @@ def browser(app):
     """A client with CSRF protection on: every form post must carry the page's token."""
     app.config["WTF_CSRF_ENABLED"] = True
     return app.test_client()
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    email: str
+
+
+@pytest.fixture
+def person(app) -> Person:
+    """An applicant who can sign in, made in an app context of its own. Unlike `account` (whose
+    `db_session` keeps one context for the whole test), requests then share no `g`, so each one
+    loads its own signed-in user, as on a server."""
+    with app.app_context():
+        session = app_session()
+        user = create_account(session, email="ada@example.ca", password=PASSWORD, name="Ada Lovelace")
+        session.commit()
+        return Person(user.id, user.email)
 
 
 @pytest.fixture

@@ -142,9 +142,10 @@ def test_payment_pages_are_rate_limited(app, client, account, page):
 
 def test_failed_sign_ins_are_limited_per_account_from_any_address(app, client, account):
     app.config["SIGNIN_ACCOUNT_RATE_LIMIT"] = "2 per hour"
+    owners_browser = app.test_client()
     for _attempt in range(3):  # successes do not count
-        assert sign_in(client, account.email).status_code == 302
-        client.post("/account/signout")
+        assert sign_in(owners_browser, account.email).status_code == 302
+        owners_browser.post("/account/signout")
     for _attempt in range(2):
         assert sign_in(client, account.email, "a wrong password").status_code == 200
     _limited_page(sign_in(client, account.email))  # even the right password waits now
@@ -154,6 +155,26 @@ def test_failed_sign_ins_are_limited_per_account_from_any_address(app, client, a
         client.post("/api/v1/tokens", json={"email": "bo@example.ca", "password": "x" * 12}).status_code
         == 401
     )
+    # The browser the owner signed in with before is not locked out by the stranger's guesses.
+    assert sign_in(owners_browser, account.email).status_code == 302
+
+
+def test_a_known_browser_is_known_only_to_its_accounts_and_only_with_a_genuine_cookie(app, client, account):
+    app.config["SIGNIN_ACCOUNT_RATE_LIMIT"] = "1 per hour"
+    known = app.test_client()
+    assert sign_in(known, account.email).status_code == 302
+    cookie = known.get_cookie("guichet_devices")
+    assert cookie.http_only and cookie.same_site == "Lax" and account.email not in cookie.value
+    known.post("/account/signout")
+    assert sign_in(client, account.email, "a wrong password").status_code == 200
+    _limited_page(sign_in(client, account.email))  # the stranger waits
+    forged = app.test_client()
+    forged.set_cookie("guichet_devices", cookie.value[:-2] + "xx")  # the signature no longer holds
+    _limited_page(sign_in(forged, account.email))
+    assert sign_in(known, account.email).status_code == 302
+    # Another account's limit still applies to the known browser.
+    assert sign_in(client, "bo@example.ca", "a wrong password").status_code == 200
+    _limited_page(sign_in(known, "bo@example.ca", "a wrong password"))
 
 
 def test_a_body_over_the_size_limit_is_refused_whole(app, client):
@@ -210,3 +231,29 @@ def test_nothing_secret_reaches_the_log_or_the_answers(app, client, owner, caplo
         assert not [s for s in secrets if s in text]
     assert "RuntimeError: boom" in caplog.text  # the failure is logged for the operators...
     assert not [s for s in secrets if s in caplog.text]  # ...but nothing secret that came with it
+
+
+def _refusals(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == "guichet.security"]
+
+
+def test_refusals_are_logged_with_who_and_why_but_no_secret(app, browser, person, caplog):
+    caplog.set_level(logging.WARNING, logger="guichet.security")
+    token = "not-a-token-" + "x" * 30
+    assert browser.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert sign_in(browser, person.email).status_code == 302
+    assert browser.get("/admin/packs").status_code == 403
+    assert browser.get("/admin/packs/x%0Aforged/versions").status_code == 403
+    assert browser.post("/account/signout-everywhere", data={}).status_code == 400  # no CSRF token
+    assert browser.post("/account/signout-everywhere", data={"csrf_token": "forged"}).status_code == 400
+    app.config["SIGNIN_RATE_LIMIT"] = "1 per minute"
+    _over_the_limit(lambda: browser.post("/api/v1/accounts", json={"email": "x"}), 1)
+    assert _refusals(caplog) == [
+        "refused 401 GET /api/v1/me (unauthorized) account=None address=127.0.0.1",
+        f"refused 403 GET /admin/packs (forbidden) account={person.id} address=127.0.0.1",
+        f"refused 403 GET /admin/packs/x\\nforged/versions (forbidden) account={person.id} address=127.0.0.1",
+        f"refused 400 POST /account/signout-everywhere (csrf) account={person.id} address=127.0.0.1",
+        f"refused 400 POST /account/signout-everywhere (csrf) account={person.id} address=127.0.0.1",
+        "refused 429 POST /api/v1/accounts (too many requests) account=None address=127.0.0.1",
+    ]
+    assert token not in caplog.text and PASSWORD not in caplog.text

@@ -107,6 +107,12 @@ def test_secure_cookies_behind_https(app):
         del os.environ["GUICHET_HTTPS"]
     assert secure.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_SECURE"] is False
+    # The __Host- prefix: Secure, path /, no Domain, so no other subdomain can set or read it.
+    browser = secure.test_client()
+    browser.get("/account/signin", base_url="https://guichet.example.ca")
+    cookie = browser.get_cookie("__Host-session", domain="guichet.example.ca")
+    assert cookie is not None and cookie.secure and cookie.path == "/" and not cookie.domain.startswith(".")
+    assert browser.get_cookie("session", domain="guichet.example.ca") is None
 
 
 def test_api_account_and_token_flow(client):

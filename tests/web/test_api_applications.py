@@ -319,3 +319,65 @@ def test_withdrawing_a_permit_is_refused_with_409_once_an_agency_has_started(cli
     )
     assert unknown.status_code == 404
     assert db_session.query(PermitCase).filter_by(application_id=application_id, permit_code="TO-SIGN").one()
+
+
+def _apply(client, headers, key, answers=TORONTO_FULL, jurisdiction=TORONTO):
+    return conforms(
+        client.post(
+            "/api/v1/applications",
+            json={"jurisdiction": jurisdiction, "answers": answers},
+            headers={**headers, "Idempotency-Key": key},
+        )
+    )
+
+
+def _count(owner_headers, client) -> int:
+    return len(conforms(client.get("/api/v1/applications", headers=owner_headers)).json["applications"])
+
+
+def test_applying_again_with_the_same_key_answers_with_the_same_application(app, client, alice, bearer):
+    first = _apply(client, alice, "ca-va-1")
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    again = _apply(client, alice, "ca-va-1")
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json["id"] == first.json["id"] and again.headers["Location"] == first.headers["Location"]
+    assert _count(alice, client) == 1
+    # Another key, or no key, is another application; another applicant's same key is theirs.
+    assert _apply(client, alice, "ca-va-2").json["id"] != first.json["id"]
+    create(client, alice)
+    assert _count(alice, client) == 3
+    bob = bearer()
+    theirs = _apply(client, bob, "ca-va-1")
+    assert theirs.status_code == 201 and "Idempotent-Replayed" not in theirs.headers
+    assert theirs.json["id"] != first.json["id"]
+
+
+def test_the_same_key_with_another_request_is_refused_and_makes_nothing(app, client, alice):
+    first = _apply(client, alice, "ca-va-1")
+    other = _apply(client, alice, "ca-va-1", answers=TORONTO_PLAIN)
+    assert other.status_code == 409
+    assert other.json["errors"][0]["field"] == "Idempotency-Key"
+    assert "already used for a different application" in other.json["errors"][0]["message"]
+    assert _count(alice, client) == 1
+    french = conforms(
+        client.post(
+            "/api/v1/applications?lang=fr",
+            json={"jurisdiction": TORONTO, "answers": TORONTO_PLAIN},
+            headers={**alice, "Idempotency-Key": "ca-va-1"},
+        )
+    )
+    assert "a déjà servi pour une autre demande" in french.json["errors"][0]["message"]
+    assert first.json["id"] == _apply(client, alice, "ca-va-1").json["id"]
+
+
+@pytest.mark.parametrize("key", ["", " ", "x" * 256, "tab\tinside"])
+def test_a_malformed_key_is_a_field_error(client, alice, key):
+    response = _apply(client, alice, key)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json["errors"]] == ["Idempotency-Key"]
+
+
+def test_a_refused_application_leaves_its_key_free(client, alice):
+    refused = _apply(client, alice, "ca-va-1", jurisdiction="9999999")
+    assert refused.status_code == 422
+    assert _apply(client, alice, "ca-va-1").status_code == 201

@@ -19,6 +19,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from click.testing import Result
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
@@ -321,7 +322,8 @@ def test_a_backup_from_an_older_release_is_upgraded_and_one_from_a_newer_release
     target = fresh_database("sqlite")
     result = restore(backup, target)
     assert result.exit_code == 0, result.output
-    assert "Schema upgraded from 0011 to 0012" in result.output
+    head = ScriptDirectory.from_config(migrate.alembic_config(old)).get_current_head()
+    assert f"Schema upgraded from 0011 to {head}" in result.output
 
     with engine_at(target) as restored, restored.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))

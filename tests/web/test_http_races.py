@@ -32,7 +32,7 @@ from tests.test_process_races import _books_and_log_hold, _count, _mail_count, d
 from workflows.applications import submit
 from workflows.audit import AuditEntry
 from workflows.db import utcnow
-from workflows.models import PermitCase
+from workflows.models import Application, PermitCase
 from workflows.payments.models import LedgerTransaction, Payment
 
 REQUESTS = 8  # at once, half to each worker
@@ -213,3 +213,26 @@ def test_paying_one_invoice_on_both_workers_at_once_charges_once(workers, commit
         assert statuses == Counter({201: 1, 409: REQUESTS - 1}), answers
     assert _money_rows(engine, application_id) == (1, 1)
     _books_and_log_hold(engine)
+
+
+def test_applying_with_one_key_on_both_workers_at_once_makes_one_application(workers, committing_database):
+    """A client that resends its application because no answer came (while the first is still
+    being made) must find one draft, not two."""
+    engine = committing_database
+    with Session(engine) as session, session.begin():
+        owner = user(session)
+        (token,) = _tokens(session, [owner])
+        owner_id = owner.id
+    key = uuid.uuid4().hex
+    body = {"jurisdiction": "3520005", "answers": NO_SIGN}
+    answers = _all_at_once(
+        workers, [("/api/v1/applications", token, body, {"Idempotency-Key": key})] * REQUESTS
+    )
+    assert Counter(status for status, _headers, _body in answers) == Counter({201: REQUESTS}), answers
+    assert len({body["id"] for _status, _headers, body in answers}) == 1
+    replayed = [headers.get("Idempotent-Replayed") for _status, headers, _body in answers]
+    assert replayed.count("true") == REQUESTS - 1
+    assert (
+        _count(engine, select(func.count()).select_from(Application).where(Application.owner_id == owner_id))
+        == 1
+    )

@@ -403,7 +403,14 @@ CALLS = [
         LEDGER,
         {**everyone(403), "anonymous": API_SIGN_IN, "supervisor": 200, "admin": 200},
     ),
-    # Last: it ends each caller's session.
+    Call("DELETE", "/api/v1/tokens/current", "/api/v1/tokens/current", signed_in(204, API_SIGN_IN)),
+    # Last: they end each caller's session.
+    Call(
+        "POST",
+        "/account/signout-everywhere",
+        "/account/signout-everywhere",
+        signed_in(302, PAGE_SIGN_IN),  # to the sign-in page, signed out
+    ),
     Call("POST", "/account/signout", "/account/signout", everyone(302)),
 ]
 

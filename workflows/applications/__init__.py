@@ -10,11 +10,12 @@ from workflows.applications.drafting import (
     AnswerChange,
     change_answers,
     create_application,
+    created_with,
     fields_of,
     preview_answers,
     save_form,
 )
-from workflows.applications.errors import ApplicationError, NotADraft
+from workflows.applications.errors import ApplicationError, CreationKeyReused, NotADraft
 from workflows.applications.progress import ApplicationView, PermitProgress, view_application
 from workflows.applications.store import lock_application
 from workflows.applications.submission import program_accounts, submit
@@ -24,11 +25,13 @@ __all__ = [
     "ApplicationError",
     "ApplicationView",
     "ConsentRequest",
+    "CreationKeyReused",
     "NotADraft",
     "PermitProgress",
     "change_answers",
     "consent_requests",
     "create_application",
+    "created_with",
     "fields_of",
     "give_consent",
     "lock_application",

@@ -6,11 +6,13 @@ an application expect it loaded with `lock_application`, and refuse once it is s
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from workflows.application_form import (
@@ -20,8 +22,9 @@ from workflows.application_form import (
     check_form,
     prefilled,
 )
-from workflows.applications.errors import ApplicationError
+from workflows.applications.errors import ApplicationError, CreationKeyReused
 from workflows.applications.store import applied_for, cases_of, chain_of, pinned_pack_set, require_draft
+from workflows.db import take_sqlite_write_lock
 from workflows.models import Application, PermitCase
 from workflows.pack_store import pinned_versions
 from workflows.packs.model import Permit
@@ -30,19 +33,29 @@ from workflows.triage import TriageEngine, TriageResult
 
 
 def create_application(
-    session: Session, engine: TriageEngine, *, owner_id: int, jurisdiction: str, answers: Mapping[str, Any]
+    session: Session,
+    engine: TriageEngine,
+    *,
+    owner_id: int,
+    jurisdiction: str,
+    answers: Mapping[str, Any],
+    creation_key: str | None = None,
 ) -> tuple[Application, TriageResult]:
     """Triage the answers, pin the packs used, open one draft case per permit, pre-fill the form.
 
-    Raises TriageError (field by field) for a bad municipality or bad answers.
+    Raises TriageError (field by field) for a bad municipality or bad answers. A `creation_key`
+    (the API's Idempotency-Key) is kept with it, unique per owner: see `created_with`.
     """
     result = engine.triage(jurisdiction, answers)
+    take_sqlite_write_lock(session)  # before reading pinned versions: two at once take turns
     application = Application(
         owner_id=owner_id,
         jurisdiction_code=jurisdiction,
         answers=dict(result.answers),
         pack_versions=pinned_versions(engine.packs, session, jurisdiction),
         program_accounts=[],
+        creation_key=creation_key,
+        creation_request_sha256=creation_digest(jurisdiction, answers) if creation_key else None,
     )
     chain = engine.chain(jurisdiction)
     fields = application_fields(chain, (outcome.permit.code for outcome in result.permits))
@@ -51,6 +64,28 @@ def create_application(
     session.flush()
     open_cases_from_triage(session, application.id, result)
     return application, result
+
+
+def creation_digest(jurisdiction: str, answers: Mapping[str, Any]) -> str:
+    """What a creation request asked, to tell a resend from another request under the same key."""
+    asked = json.dumps({"jurisdiction": jurisdiction, "answers": answers}, sort_keys=True, default=str)
+    return hashlib.sha256(asked.encode()).hexdigest()
+
+
+def created_with(
+    session: Session, owner_id: int, creation_key: str, jurisdiction: str, answers: Mapping[str, Any]
+) -> Application | None:
+    """The application `owner_id` already created with this key, if any: a client that lost the
+    answer and sends again gets it back instead of a second draft. CreationKeyReused if the key
+    was used for a different request."""
+    take_sqlite_write_lock(session)  # the same key sent twice at once: the second waits, then finds it
+    application = session.scalar(
+        select(Application).where(Application.owner_id == owner_id, Application.creation_key == creation_key)
+    )
+    asked = creation_digest(jurisdiction, answers)
+    if application is not None and application.creation_request_sha256 != asked:
+        raise CreationKeyReused()
+    return application
 
 
 def fields_of(session: Session, application: Application) -> list[FormField]:

@@ -24,3 +24,12 @@ class NotADraft(Exception):
     def __init__(self, application_id: int):
         self.application_id = application_id
         super().__init__(f"application {application_id} is not a draft")
+
+
+class CreationKeyReused(Exception):
+    """An Idempotency-Key already used for a different creation request (the API answers 409)."""
+
+    message = Text(
+        "This Idempotency-Key was already used for a different application. Use a new key.",
+        "Cette clé d'idempotence a déjà servi pour une autre demande. Utilisez une nouvelle clé.",
+    )

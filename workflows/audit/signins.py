@@ -29,3 +29,16 @@ def record_sign_in(
         normalise_email(email).replace("\x00", "\ufffd")[:MAX_EMAIL] if isinstance(email, str) else None
     )
     return record(session, "auth.signin_failed", actor_id=None, details={**details, "email": attempted})
+
+
+def record_signed_out_everywhere(
+    session: Session, user: User, sessions_ended: int, *, client_address: str | None
+) -> AuditEntry:
+    """Log an account's holder ending all its sessions and API tokens; the caller commits."""
+    return record(
+        session,
+        "auth.signed_out_everywhere",
+        actor_id=user.id,
+        subject=f"user:{user.id}",
+        details={"sessions_ended": sessions_ended, "client_address": client_address},
+    )
