@@ -208,6 +208,45 @@ def authenticate(session: Session, email: object, password: object) -> User | No
     return user
 
 
+def change_password(session: Session, user: User, *, current_password: object, new_password: object) -> None:
+    """Give `user` a new password, or AccountError naming each field at fault. The current one is
+    asked for, so that someone at a browser left signed in cannot take the account over. The
+    caller commits, and ends the account's other sessions and its tokens (`end_every_session`)."""
+    errors = []
+    if not _is_password_of(user, current_password):
+        errors.append(
+            FieldError(
+                "current_password",
+                Text("Your current password is incorrect.", "Votre mot de passe actuel est incorrect."),
+            )
+        )
+    errors.extend(
+        FieldError("new_password", problem.message) for problem in password_problems(new_password, user.email)
+    )
+    if not errors and new_password == current_password:
+        errors.append(
+            FieldError(
+                "new_password",
+                Text(
+                    "Choose a password other than your current one.",
+                    "Choisissez un mot de passe autre que l'actuel.",
+                ),
+            )
+        )
+    if errors:
+        raise AccountError(errors)
+    user.password_hash = _hasher.hash(new_password)
+
+
+def _is_password_of(user: User, password: object) -> bool:
+    if not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def issue_token(session: Session, user: User) -> str:
     """A new bearer token for `user`; only its digest is kept, so it is shown this once."""
     token = secrets.token_urlsafe(32)

@@ -27,3 +27,20 @@ class SignInForm(FlaskForm):
     password = PasswordField(
         _l("Password"), validators=[InputRequired()], render_kw={"autocomplete": "current-password"}
     )
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[InputRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        description=_l("At least 12 characters. A few unrelated words make a strong password."),
+        validators=[InputRequired()],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[InputRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )

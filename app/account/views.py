@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from accounts.models import User
-from accounts.service import AccountError, authenticate, create_account
+from accounts.service import AccountError, authenticate, change_password, create_account
 from accounts.sessions import end_every_session, end_session, start_session
 from app.account import account
-from app.account.forms import SignInForm, SignUpForm
+from app.account.forms import PasswordChangeForm, SignInForm, SignUpForm
 from app.apply.handover import has_pending, pending_kept
 from app.apply.summaries import summaries
 from app.auth import (
@@ -29,7 +30,7 @@ from app.auth import (
 )
 from app.db import db_session, transaction
 from app.i18n import current_language
-from workflows.audit.signins import record_sign_in, record_signed_out_everywhere
+from workflows.audit.signins import record_sessions_ended, record_sign_in
 from workflows.db import utcnow
 
 
@@ -73,14 +74,16 @@ def sign_up():
                 )
                 sid = start_session(session, user, utcnow())
         except AccountError as error:
-            for problem in error.errors:
-                form[problem.field].errors = [
-                    *form[problem.field].errors,
-                    problem.message.in_(current_language()),
-                ]
+            _show_problems(form, error)
         else:
             return _signed_in(user, sid)
     return render_template("account/signup.html", form=form)
+
+
+def _show_problems(form: FlaskForm, error: AccountError) -> None:
+    """The accounts service's field errors, on the form's fields, in the page's language."""
+    for problem in error.errors:
+        form[problem.field].errors = [*form[problem.field].errors, problem.message.in_(current_language())]
 
 
 @account.route("/signin", methods=["GET", "POST"])
@@ -120,10 +123,47 @@ def sign_out_everywhere():
     with transaction() as session:
         user = session.get(User, current_user.user.id)
         ended = end_every_session(session, user, utcnow())
-        record_signed_out_everywhere(session, user, ended, client_address=request.remote_addr)
+        record_sessions_ended(
+            session, user, ended, because="signed_out_everywhere", client_address=request.remote_addr
+        )
     sign_out()
     flash(_("You are signed out on every device, and your API tokens no longer work."), "session")
     return redirect(url_for("account.sign_in_page"))
+
+
+@account.route("/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(signin_limit, methods=["POST"])
+def change_password_page():
+    """A new password. The account's other sessions end and its API tokens stop working, so whoever
+    knew the old password is out; this browser stays signed in."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as session:
+                user = session.get(User, current_user.user.id)
+                change_password(
+                    session,
+                    user,
+                    current_password=form.current_password.data,
+                    new_password=form.new_password.data,
+                )
+                ended = end_every_session(session, user, utcnow(), keep_sid=signed_in_sid())
+                record_sessions_ended(
+                    session, user, ended, because="password_changed", client_address=request.remote_addr
+                )
+        except AccountError as error:
+            _show_problems(form, error)
+        else:
+            flash(
+                _(
+                    "Your password is changed. You are signed out on every other device, and your API "
+                    "tokens no longer work."
+                ),
+                "session",
+            )
+            return redirect(url_for("account.home"))
+    return render_template("account/password.html", form=form)
 
 
 @account.get("/")

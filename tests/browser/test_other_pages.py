@@ -139,6 +139,17 @@ def the_applicant(tour: Tour, chromium: Browser, world: World, words: dict[str, 
     tour.check(page, "account")
     assert APPLICANT in page.locator("main").inner_text()
 
+    # The password page, with a wrong current password: each mistake on its field.
+    follow(page, page.locator('main a[href="/account/password"]'))
+    tour.check(page, "password")
+    page.fill("#current_password", "not the password")
+    page.fill("#new_password", "short")
+    page.fill("#confirm", "short")
+    submit(page)
+    tour.check(page, "password-mistakes")
+    errors_link_to_fields(page, "password-mistakes")
+    assert page.locator(".error-summary a").count() == 2  # the current password, the new one
+
     # The draft's answers changed (no alcohol after all), up to the preview of what would change.
     page.goto(f"{tour.base_url}/applications/{world.draft}/answers")
     tour.check(page, "answers")

@@ -101,6 +101,8 @@ CALLS = [
     Call("POST", "/applications/new", "/applications/new", everyone(400), data={}),
     # Anyone signed in: their own account and their own (here empty) list.
     Call("GET", "/account/", "/account/", signed_in(200, PAGE_SIGN_IN)),
+    Call("GET", "/account/password", "/account/password", signed_in(200, PAGE_SIGN_IN)),
+    Call("POST", "/account/password", "/account/password", signed_in(200, PAGE_SIGN_IN), data={}),
     Call("GET", "/applications/", "/applications/", signed_in(200, PAGE_SIGN_IN)),
     Call("GET", "/api/v1/me", "/api/v1/me", signed_in(200, API_SIGN_IN)),
     Call("GET", "/api/v1/applications", "/api/v1/applications", signed_in(200, API_SIGN_IN)),

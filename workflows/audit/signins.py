@@ -6,6 +6,8 @@ attempts on one account can be found, and never the password.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -31,13 +33,19 @@ def record_sign_in(
     return record(session, "auth.signin_failed", actor_id=None, details={**details, "email": attempted})
 
 
-def record_signed_out_everywhere(
-    session: Session, user: User, sessions_ended: int, *, client_address: str | None
+def record_sessions_ended(
+    session: Session,
+    user: User,
+    sessions_ended: int,
+    *,
+    because: Literal["signed_out_everywhere", "password_changed"],
+    client_address: str | None,
 ) -> AuditEntry:
-    """Log an account's holder ending all its sessions and API tokens; the caller commits."""
+    """Log an account's holder ending its sessions and API tokens, by signing out on every device
+    or with a new password (audit action `auth.<because>`); the caller commits."""
     return record(
         session,
-        "auth.signed_out_everywhere",
+        f"auth.{because}",
         actor_id=user.id,
         subject=f"user:{user.id}",
         details={"sessions_ended": sessions_ended, "client_address": client_address},
