@@ -197,11 +197,7 @@ def authenticate(session: Session, email: object, password: object) -> User | No
         if "\x00" not in email
         else None
     )
-    try:
-        _hasher.verify(user.password_hash if user else _UNKNOWN_USER_HASH, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if user is None:
+    if not _verifies(user.password_hash if user else _UNKNOWN_USER_HASH, password) or user is None:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
@@ -213,7 +209,7 @@ def change_password(session: Session, user: User, *, current_password: object, n
     asked for, so that someone at a browser left signed in cannot take the account over. The
     caller commits, and ends the account's other sessions and its tokens (`end_every_session`)."""
     errors = []
-    if not _is_password_of(user, current_password):
+    if not _verifies(user.password_hash, current_password):
         errors.append(
             FieldError(
                 "current_password",
@@ -238,11 +234,13 @@ def change_password(session: Session, user: User, *, current_password: object, n
     user.password_hash = _hasher.hash(new_password)
 
 
-def _is_password_of(user: User, password: object) -> bool:
+def _verifies(password_hash: str, password: object) -> bool:
+    """Whether `password` is the one `password_hash` was made from; never for a non-text or
+    over-long one, which argon2 would spend its time on for nothing."""
     if not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
         return False
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

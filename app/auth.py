@@ -108,12 +108,13 @@ def _load(user_id: str) -> SignedIn | None:
     if not user_id.isdigit() or not isinstance(sid, str) or not isinstance(seen, int | float):
         return _ended()
     now = utcnow()
-    if now - datetime.fromtimestamp(seen, UTC) > current_app.config["SESSION_IDLE_TIMEOUT"]:
+    idle = now - datetime.fromtimestamp(seen, UTC)
+    if idle > current_app.config["SESSION_IDLE_TIMEOUT"]:
         return _ended()
     user = user_for_session(db_session(), int(user_id), sid, now, current_app.config["SESSION_MAX_AGE"])
     if user is None:
         return _ended()
-    if now - datetime.fromtimestamp(seen, UTC) >= SEEN_RESOLUTION:
+    if idle >= SEEN_RESOLUTION:
         session["seen"] = now.timestamp()
     return SignedIn(user)
 

@@ -97,7 +97,7 @@ def sign_in_page():
             user = authenticate(session, form.email.data, form.password.data)
             record_sign_in(session, form.email.data, user, through="web", client_address=request.remote_addr)
             sid = start_session(session, user, utcnow()) if user is not None else None
-        if user is not None and sid is not None:
+        if sid is not None:
             return _signed_in(user, sid)
         signin_failed()
         failed = True
